@@ -1,0 +1,30 @@
+// A tiny logger. One line per call, written with a single write(2) from a
+// stack buffer, so it is safe between fork and exec and never interleaves.
+// The hook logs to stderr (the runtime captures it) and to syslog; the
+// renderer logs to a file in its state directory.
+#pragma once
+
+#include <cstdarg>
+
+namespace prochook {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+struct LogConfig {
+  int fd = 2;                    // where lines go; -1 for nowhere
+  bool syslog = false;           // also send to syslog(3)
+  LogLevel min = LogLevel::kInfo;
+  const char* tag = "prochook";  // e.g. "prochook hook <id>"
+};
+
+// Replaces the process-wide log configuration (call before forking).
+void ConfigureLog(const LogConfig& config);
+
+void Log(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define LOG_DEBUG(...) ::prochook::Log(::prochook::LogLevel::kDebug, __VA_ARGS__)
+#define LOG_INFO(...) ::prochook::Log(::prochook::LogLevel::kInfo, __VA_ARGS__)
+#define LOG_WARN(...) ::prochook::Log(::prochook::LogLevel::kWarn, __VA_ARGS__)
+#define LOG_ERROR(...) ::prochook::Log(::prochook::LogLevel::kError, __VA_ARGS__)
+
+}  // namespace prochook

@@ -1,0 +1,124 @@
+#include "hook/hook.h"
+
+#include <linux/magic.h>
+#include <sys/stat.h>
+
+#include "common/io.h"
+#include "common/log.h"
+#include "hook/cgroups.h"
+#include "hook/inject.h"
+#include "hook/record.h"
+#include "hook/spawn.h"
+#include "hook/state_dir.h"
+#include "oci/config.h"
+#include "oci/options.h"
+#include "oci/state.h"
+#include "renderer/files.h"
+#include "renderer/loop.h"
+
+namespace prochook {
+namespace {
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+void Cleanup(const std::string& dir) {
+  StopRenderer(dir);
+  if (auto r = RemoveStateDir(dir); !r) LOG_WARN("cleanup: %s", r.error().message().c_str());
+}
+
+Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& config,
+               const Options& options) {
+  const std::string dir = StateDirPath(args.run_dir, state.id);
+  TRY_ASSIGN(uint64_t pid_start, ReadProcessStartTime(state.pid), "container init");
+  if (Exists(dir)) {
+    // The same hook configured for two stages (prestart and
+    // createRuntime), or a leftover of an earlier container with this id.
+    auto text = ReadFile(dir + "/" + kRecordFile);
+    auto old = text ? ParseRecord(*text) : Result<ContainerRecord>(text.error());
+    if (old && old->pid == state.pid && old->pid_start == pid_start && LiveRendererPid(dir)) {
+      LOG_INFO("already serving this container");
+      return Ok{};
+    }
+    LOG_INFO("removing stale state in %s", dir.c_str());
+    Cleanup(dir);
+  }
+
+  ContainerRecord record;
+  record.id = state.id;
+  record.pid = state.pid;
+  record.pid_start = pid_start;
+  record.rootfs = ResolveRootPath(state.bundle, config.root_path);
+  record.interval_ms = options.interval.count();
+  TRY_ASSIGN(record.cgroups, LoadCgroups(state.pid), "locating cgroups");
+  if (!record.cgroups["memory"].present()) {
+    return Error::Msg("the container has no memory cgroup prochook can read");
+  }
+  std::vector<MountPlan> plans;
+  for (const FileSpec& f : FileTable()) {
+    record.files.push_back(f.name);
+    plans.push_back({dir + "/" + f.name, f.target, PROC_SUPER_MAGIC});
+  }
+
+  TRY(CreateStateDir(args.run_dir, dir), "state directory");
+  Result<> r = [&]() -> Result<> {
+    TRY(WriteFileAtomic(dir + "/" + kRecordFile, SerializeRecord(record), 0600), "state.json");
+    TRY(RenderAllOnce(dir, record), "first render");
+    TRY_ASSIGN(pid_t renderer, SpawnRenderer(dir), "starting the renderer");
+    TRY(WriteRendererPid(dir, renderer), "starting the renderer");
+    TRY(ApplyMounts(state.pid, record.rootfs, plans), "mounting");
+    LOG_INFO("serving %zu file(s), renderer %d, every %lld ms", plans.size(), renderer,
+             static_cast<long long>(record.interval_ms));
+    return Ok{};
+  }();
+  if (!r) Cleanup(dir);
+  return r;
+}
+
+}  // namespace
+
+int RunHook(const HookArgs& args, std::string_view state_text) {
+  auto state = ParseState(state_text);
+  if (!state) {
+    LOG_ERROR("%s", state.error().message().c_str());
+    return 2;
+  }
+  if (auto ok = ValidateContainerId(state->id); !ok) {
+    LOG_ERROR("OCI state: %s", ok.error().message().c_str());
+    return 2;
+  }
+  const std::string tag = "prochook hook " + state->id;
+  ConfigureLog({.fd = 2, .syslog = true, .min = LogLevel::kInfo, .tag = tag.c_str()});
+
+  const std::string dir = StateDirPath(args.run_dir, state->id);
+  if (args.stage == "poststop" || state->status == "stopped") {
+    Cleanup(dir);
+    return 0;
+  }
+
+  auto config = LoadConfig(state->bundle);
+  if (!config) {
+    LOG_ERROR("%s", config.error().message().c_str());
+    return 2;
+  }
+  const Options options = ParseOptions(config->annotations);
+  for (const std::string& w : options.warnings) LOG_WARN("ignoring annotation %s", w.c_str());
+  if (options.disabled) {
+    LOG_INFO("disabled by annotation %s; container left untouched", kAnnotationDisable);
+    return 0;
+  }
+  if (auto r = Setup(args, *state, *config, options); !r) {
+    if (options.policy == FailPolicy::kClosed) {
+      LOG_ERROR("failing the container start (policy fail-closed): %s",
+                r.error().message().c_str());
+      return 1;
+    }
+    LOG_WARN("container starts without prochook (policy fail-open): %s",
+             r.error().message().c_str());
+  }
+  return 0;
+}
+
+}  // namespace prochook

@@ -1,0 +1,76 @@
+#include "hook/record.h"
+
+#include "common/io.h"
+#include "common/text.h"
+#include "oci/json.h"
+
+namespace prochook {
+
+std::string SerializeRecord(const ContainerRecord& r) {
+  nlohmann::json j;
+  j["id"] = r.id;
+  j["pid"] = r.pid;
+  j["pid_start"] = r.pid_start;
+  j["rootfs"] = r.rootfs;
+  j["interval_ms"] = r.interval_ms;
+  j["files"] = r.files;
+  nlohmann::json cg = nlohmann::json::object();
+  for (const auto& [name, d] : r.cgroups) {
+    if (d.present()) cg[name] = {{"version", d.version}, {"dir", d.dir}, {"mount", d.mount}};
+  }
+  j["cgroups"] = cg;
+  return j.dump(2) + "\n";
+}
+
+Result<ContainerRecord> ParseRecord(std::string_view text) {
+  TRY_ASSIGN(nlohmann::json j, ParseJsonObject(text, "state.json"), "state.json");
+  // Written by prochook itself; a mismatch means a corrupt or foreign file.
+  ContainerRecord r;
+  try {
+    r.id = j.at("id").get<std::string>();
+    r.pid = j.at("pid").get<pid_t>();
+    r.pid_start = j.at("pid_start").get<uint64_t>();
+    r.rootfs = j.at("rootfs").get<std::string>();
+    r.interval_ms = j.at("interval_ms").get<int64_t>();
+    r.files = j.at("files").get<std::vector<std::string>>();
+    for (const auto& [name, d] : j.at("cgroups").items()) {
+      r.cgroups[name] = {d.at("version").get<int>(), d.at("dir").get<std::string>(),
+                         d.at("mount").get<std::string>()};
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Error::Msg(std::string("state.json: ") + e.what());
+  }
+  if (r.interval_ms < 10) return Error::Msg("state.json: interval_ms below 10");
+  return r;
+}
+
+Result<> ValidateContainerId(std::string_view id) {
+  if (id.empty() || id.size() > 1024) return Error::Msg("container id is empty or too long");
+  if (id == "." || id == "..") return Error::Msg("container id \"" + std::string(id) + "\"");
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == '+';
+    if (!ok) return Error::Msg("container id has a character other than [A-Za-z0-9._+-]");
+  }
+  return Ok{};
+}
+
+Result<uint64_t> ParseStartTime(std::string_view stat) {
+  // comm (field 2) may hold spaces and ')': fields restart after the last ')'.
+  size_t paren = stat.rfind(')');
+  if (paren == std::string_view::npos) return Error::Msg("/proc/<pid>/stat: no comm");
+  auto f = SplitFields(stat.substr(paren + 1));
+  // f[0] is field 3 (state), so field 22 is f[19].
+  if (f.size() < 20) return Error::Msg("/proc/<pid>/stat: too few fields");
+  auto v = ParseU64(f[19]);
+  if (!v) return Error::Msg("/proc/<pid>/stat: bad starttime");
+  return *v;
+}
+
+Result<uint64_t> ReadProcessStartTime(pid_t pid) {
+  TRY_ASSIGN(std::string text, ReadFile("/proc/" + std::to_string(pid) + "/stat"),
+             "process " + std::to_string(pid));
+  return ParseStartTime(text);
+}
+
+}  // namespace prochook

@@ -1,0 +1,46 @@
+// What the hook learned about a container, kept as state.json in the
+// container's state directory (/run/prochook/<id>/) so the renderer,
+// poststop and later tools work from the same facts.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/cgroup_dir.h"
+#include "common/result.h"
+
+namespace prochook {
+
+inline constexpr char kDefaultRunDir[] = "/run/prochook";
+inline constexpr char kRecordFile[] = "state.json";
+inline constexpr char kRendererPidFile[] = "renderer.pid";
+inline constexpr char kRendererLogFile[] = "renderer.log";
+
+struct ContainerRecord {
+  std::string id;
+  pid_t pid = 0;            // the container init, as the host sees it
+  uint64_t pid_start = 0;   // its start time (proc(5) stat field 22): guards pid reuse
+  std::string rootfs;
+  int64_t interval_ms = 1000;
+  std::vector<std::string> files;  // names from the file table ("meminfo")
+  std::map<std::string, CgroupDir> cgroups;
+};
+
+std::string SerializeRecord(const ContainerRecord& r);
+Result<ContainerRecord> ParseRecord(std::string_view text);
+
+// A container id becomes a directory name: refuse anything that could
+// escape /run/prochook or confuse tools.
+Result<> ValidateContainerId(std::string_view id);
+
+// Start time of a process (clock ticks since boot), from /proc/<pid>/stat.
+Result<uint64_t> ReadProcessStartTime(pid_t pid);
+// Parses the text of /proc/<pid>/stat for field 22.
+Result<uint64_t> ParseStartTime(std::string_view stat);
+
+}  // namespace prochook

@@ -1,0 +1,85 @@
+#include "hook/state_dir.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/fd.h"
+#include "common/io.h"
+#include "common/text.h"
+#include "hook/record.h"
+
+namespace prochook {
+
+std::string StateDirPath(const std::string& run_dir, const std::string& id) {
+  return run_dir + "/" + id;
+}
+
+Result<> CreateStateDir(const std::string& run_dir, const std::string& dir) {
+  if (::mkdir(run_dir.c_str(), 0700) != 0 && errno != EEXIST) return Error::Sys("mkdir " + run_dir);
+  if (::mkdir(dir.c_str(), 0700) != 0) return Error::Sys("mkdir " + dir);
+  return Ok{};
+}
+
+Result<> RemoveStateDir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return Ok{};
+    return Error::Sys("open " + dir);
+  }
+  DIR* d = ::fdopendir(::dup(fd.get()));
+  if (d == nullptr) return Error::Sys("opendir " + dir);
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    // The directory holds only files prochook wrote.
+    if (::unlinkat(fd.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
+      int err = errno;
+      ::closedir(d);
+      errno = err;
+      return Error::Sys("unlink " + dir + "/" + name);
+    }
+  }
+  ::closedir(d);
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return Error::Sys("rmdir " + dir);
+  return Ok{};
+}
+
+Result<> WriteRendererPid(const std::string& dir, pid_t pid) {
+  TRY_ASSIGN(uint64_t start, ReadProcessStartTime(pid), "renderer pid");
+  return WriteFileAtomic(dir + "/" + kRendererPidFile,
+                         std::to_string(pid) + " " + std::to_string(start) + "\n", 0600);
+}
+
+std::optional<pid_t> LiveRendererPid(const std::string& dir) {
+  auto text = ReadFile(dir + "/" + kRendererPidFile);
+  if (!text) return std::nullopt;
+  auto f = SplitFields(Trim(*text));
+  if (f.size() != 2) return std::nullopt;
+  auto pid = ParseU64(f[0]);
+  auto start = ParseU64(f[1]);
+  if (!pid || !start || *pid == 0 || *pid > 0x3fffffff) return std::nullopt;
+  auto now = ReadProcessStartTime(static_cast<pid_t>(*pid));
+  if (!now || *now != *start) return std::nullopt;
+  return static_cast<pid_t>(*pid);
+}
+
+void StopRenderer(const std::string& dir, int grace_ms) {
+  auto pid = LiveRendererPid(dir);
+  if (!pid) return;
+  // A pidfd pins the process we verified: signals cannot reach a recycled pid.
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0)));
+  if (!pidfd.valid()) return;
+  if (LiveRendererPid(dir) != pid) return;
+  for (int sig : {SIGTERM, SIGKILL}) {
+    if (::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0) != 0) return;
+    struct pollfd p = {pidfd.get(), POLLIN, 0};
+    if (::poll(&p, 1, grace_ms) == 1) return;
+  }
+}
+
+}  // namespace prochook

@@ -1,0 +1,79 @@
+// prochook: container-aware /proc files through an OCI hook.
+//
+//   prochook hook [--run-dir DIR] [STAGE]   OCI hook entry (state on stdin)
+//   prochook render --state-dir DIR         internal: one container's renderer
+//   prochook version
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/io.h"
+#include "common/log.h"
+#include "hook/hook.h"
+#include "hook/record.h"
+#include "oci/json.h"
+#include "renderer/loop.h"
+
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+
+constexpr char kUsage[] =
+    "usage: prochook hook [--run-dir DIR] [STAGE]   OCI hook (state on stdin)\n"
+    "       prochook version\n"
+    "\n"
+    "Configure as a createRuntime (or prestart) and a poststop hook with\n"
+    "args [\"prochook\", \"hook\"]. See README.md.\n";
+
+int Usage(const char* complaint) {
+  if (complaint != nullptr) fprintf(stderr, "prochook: %s\n", complaint);
+  fputs(kUsage, stderr);
+  return 2;
+}
+
+int Hook(const std::vector<std::string>& args) {
+  prochook::HookArgs hook{prochook::kDefaultRunDir, ""};
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--run-dir" && i + 1 < args.size()) {
+      hook.run_dir = args[++i];
+    } else if (!args[i].empty() && args[i][0] != '-' && hook.stage.empty()) {
+      hook.stage = args[i];
+    } else {
+      return Usage(("hook: unexpected argument " + args[i]).c_str());
+    }
+  }
+  // Read one byte past the limit so an oversized state is an error, not a
+  // silently truncated document.
+  auto input = prochook::ReadAll(0, prochook::kMaxDocumentBytes + 1);
+  if (!input) {
+    LOG_ERROR("reading the OCI state from stdin: %s", input.error().message().c_str());
+    return 2;
+  }
+  return prochook::RunHook(hook, *input);
+}
+
+int Render(const std::vector<std::string>& args) {
+  if (args.size() != 2 || args[0] != "--state-dir") return Usage("render: --state-dir DIR");
+  return prochook::RunRenderer(args[1]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage(nullptr);
+  const std::string cmd = argv[1];
+  const std::vector<std::string> rest(argv + 2, argv + argc);
+  if (cmd == "hook") return Hook(rest);
+  if (cmd == "render") return Render(rest);
+  if (cmd == "version" || cmd == "--version") {
+    printf("prochook %s\n", kVersion);
+    return 0;
+  }
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    fputs(kUsage, stdout);
+    return 0;
+  }
+  return Usage(("unknown command " + cmd).c_str());
+}

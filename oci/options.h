@@ -1,0 +1,34 @@
+// prochook's per-container options, read from config.json annotations.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace prochook {
+
+inline constexpr char kAnnotationDisable[] = "io.prochook.disable";
+inline constexpr char kAnnotationInterval[] = "io.prochook.interval";
+inline constexpr char kAnnotationPolicy[] = "io.prochook.policy";
+
+enum class FailPolicy { kOpen, kClosed };
+
+struct Options {
+  bool disabled = false;
+  std::chrono::milliseconds interval{1000};
+  FailPolicy policy = FailPolicy::kOpen;
+  // Annotations that were present but not understood; each becomes a
+  // warning and the default is kept, so a typo never stops a container.
+  std::vector<std::string> warnings;
+};
+
+// "250ms", "1s", "1.5s", "2m". Range 10ms..1h.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+Options ParseOptions(const std::map<std::string, std::string>& annotations);
+
+}  // namespace prochook

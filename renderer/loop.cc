@@ -1,0 +1,139 @@
+#include "renderer/loop.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "common/io.h"
+#include "common/log.h"
+#include "hook/record.h"
+#include "hook/state_dir.h"
+#include "renderer/files.h"
+#include "renderer/own_cgroup.h"
+#include "renderer/writer.h"
+
+namespace prochook {
+namespace {
+
+int64_t NowMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Renders every file into its store. A file that fails keeps its last good
+// content; the error is logged once per change of message.
+class Refresher {
+ public:
+  Refresher(std::string state_dir, const ContainerRecord& record)
+      : dir_(std::move(state_dir)), record_(record) {}
+
+  Result<> Refresh() {
+    Result<> result = Ok{};
+    for (const std::string& name : record_.files) {
+      auto store = stores_.find(name);
+      if (store == stores_.end()) {
+        TRY_ASSIGN(FileStore s, FileStore::Open(dir_ + "/" + name), name);
+        store = stores_.emplace(name, std::move(s)).first;
+      }
+      auto content = RenderFile(name, record_, HostPaths{});
+      auto written = content ? store->second.Update(*content) : Result<>(content.error());
+      if (!written) {
+        std::string& last = last_error_[name];
+        if (last != written.error().message()) {
+          last = written.error().message();
+          LOG_WARN("%s: %s (keeping last good content)", name.c_str(), last.c_str());
+        }
+        result = written.error().Wrap(name);
+      } else {
+        last_error_.erase(name);
+      }
+    }
+    return result;
+  }
+
+ private:
+  std::string dir_;
+  const ContainerRecord& record_;
+  std::map<std::string, FileStore> stores_;
+  std::map<std::string, std::string> last_error_;
+};
+
+}  // namespace
+
+Result<> RenderAllOnce(const std::string& state_dir, const ContainerRecord& record) {
+  return Refresher(state_dir, record).Refresh();
+}
+
+int RunRenderer(const std::string& state_dir) {
+  UniqueFd log_fd(::open((state_dir + "/" + kRendererLogFile).c_str(),
+                         O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  ConfigureLog({.fd = log_fd.get(), .syslog = false, .min = LogLevel::kInfo,
+                .tag = "prochook renderer"});
+
+  auto text = ReadFile(state_dir + "/" + kRecordFile);
+  auto record = text ? ParseRecord(*text) : Result<ContainerRecord>(text.error());
+  if (!record) {
+    LOG_ERROR("cannot start: %s", record.error().message().c_str());
+    return 1;
+  }
+  if (auto w = WriteRendererPid(state_dir, getpid()); !w) {
+    LOG_ERROR("cannot start: %s", w.error().message().c_str());
+    return 1;
+  }
+  JoinRendererCgroup();
+
+  // Watch the init through a pidfd, after checking it is still the process
+  // the hook saw: a recycled pid must not keep us alive.
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, record->pid, 0)));
+  auto start = ReadProcessStartTime(record->pid);
+  const bool alive = pidfd.valid() && start && *start == record->pid_start;
+
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  UniqueFd sigfd(::signalfd(-1, &mask, SFD_CLOEXEC));
+
+  if (alive) {
+    LOG_INFO("serving container %s (init %d) every %lld ms", record->id.c_str(), record->pid,
+             static_cast<long long>(record->interval_ms));
+    Refresher refresher(state_dir, *record);
+    int64_t next = NowMs();
+    for (;;) {
+      (void)refresher.Refresh();
+      next += record->interval_ms;
+      const int64_t now = NowMs();
+      if (next < now) next = now;  // overran: skip missed ticks, do not burst
+      struct pollfd fds[2] = {{pidfd.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
+      int n = ::poll(fds, 2, static_cast<int>(next - now));
+      if (n < 0 && errno != EINTR) {
+        LOG_ERROR("%s", Error::Sys("poll").message().c_str());
+        break;
+      }
+      if (fds[0].revents != 0) {
+        LOG_INFO("container init %d exited", record->pid);
+        break;
+      }
+      if (fds[1].revents != 0) {
+        LOG_INFO("stopped by signal");
+        break;
+      }
+    }
+  } else {
+    LOG_INFO("container init %d is gone", record->pid);
+  }
+  if (auto r = RemoveStateDir(state_dir); !r) {
+    LOG_ERROR("cleanup: %s", r.error().message().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace prochook
