@@ -109,9 +109,12 @@ std::string FormatMeminfo(const std::vector<MeminfoLine>& lines) {
   for (const auto& l : lines) {
     std::string label = l.key + ":";
     if (label.size() < 16) label.append(16 - label.size(), ' ');
+    // Sizes: "%8lu kB"; counts (HugePages_*): "   %5lu".
     std::string value = std::to_string(l.value);
+    const size_t width = l.kb ? 8 : 5;
     out += label;
-    if (value.size() < 8) out.append(8 - value.size(), ' ');
+    if (!l.kb) out += "   ";
+    if (value.size() < width) out.append(width - value.size(), ' ');
     out += value;
     out += l.kb ? " kB\n" : "\n";
   }

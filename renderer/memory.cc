@@ -65,6 +65,7 @@ std::map<std::string, uint64_t> NormalizeV1MemoryStat(const std::map<std::string
       {"total_dirty", "file_dirty"},
       {"total_writeback", "file_writeback"},
       {"total_swap", "swap"},
+      {"total_swapcached", "swapcached"},
       {"total_active_anon", "active_anon"},
       {"total_inactive_anon", "inactive_anon"},
       {"total_active_file", "active_file"},

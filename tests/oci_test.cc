@@ -1,0 +1,120 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "oci/config.h"
+#include "oci/options.h"
+#include "oci/state.h"
+
+using namespace prochook;
+using namespace std::chrono_literals;
+
+TEST_CASE("ParseState reads what runc, crun and podman send") {
+  // runc 1.1.5 at createRuntime.
+  auto runc = ParseState(R"({"ociVersion":"1.0.2-dev","id":"c1","status":"creating","pid":4242,
+      "bundle":"/tmp/b"})");
+  REQUIRE(runc.ok());
+  CHECK(runc->id == "c1");
+  CHECK(runc->pid == 4242);
+  CHECK(runc->status == "creating");
+  CHECK(runc->bundle == "/tmp/b");
+  // crun 1.8: status "created" and an extra "root" field.
+  auto crun = ParseState(R"({"ociVersion":"1.0","id":"c2","pid":7,"root":"/run/crun",
+      "bundle":"/b","status":"created","annotations":{"io.prochook.interval":"250ms"}})");
+  REQUIRE(crun.ok());
+  CHECK(crun->annotations.at("io.prochook.interval") == "250ms");
+  // poststop: no pid.
+  auto stopped = ParseState(R"({"ociVersion":"1.0.2","id":"c3","status":"stopped","bundle":"/b"})");
+  REQUIRE(stopped.ok());
+  CHECK(stopped->pid == 0);
+}
+
+TEST_CASE("ParseState rejects malformed input with a message naming the problem") {
+  struct Case {
+    const char* input;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"", "empty input"},
+      {"not json", "not valid JSON"},
+      {"[1,2]", "not a JSON object"},
+      {R"({"id":5,"pid":1,"bundle":"/b"})", "\"id\" is not a string"},
+      {R"({"id":"x","pid":"1","bundle":"/b"})", "\"pid\" is not an integer"},
+      {R"({"id":"x","pid":-3,"bundle":"/b"})", "\"pid\" out of range"},
+      {R"({"id":"x","pid":99999999999,"bundle":"/b"})", "\"pid\" out of range"},
+      {R"({"id":"x","bundle":"/b","status":"creating"})", "missing \"pid\""},
+      {R"({"pid":1,"bundle":"/b"})", "missing \"id\""},
+      {R"({"id":"x","pid":1})", "missing \"bundle\""},
+      {R"({"id":"x","pid":1,"bundle":"/b","annotations":{"a":1}})", "annotations.a"},
+      {"{\"id\":\"\xff\xfe\",\"pid\":1,\"bundle\":\"/b\"}", "not valid JSON"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.input);
+    auto s = ParseState(c.input);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error().message().find(c.says) != std::string::npos);
+  }
+}
+
+TEST_CASE("ParseState bounds nesting depth and size before parsing") {
+  std::string deep = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto d = ParseState(deep);
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.error().message().find("nested deeper") != std::string::npos);
+  std::string huge = R"({"id":"x","pid":1,"bundle":"/b","pad":")" + std::string(17 << 20, 'a') + "\"}";
+  auto h = ParseState(huge);
+  REQUIRE_FALSE(h.ok());
+  CHECK(h.error().message().find("larger than") != std::string::npos);
+}
+
+TEST_CASE("ParseConfig takes root.path and annotations, ignores the rest") {
+  auto c = ParseConfig(R"({"ociVersion":"1.0.2","root":{"path":"rootfs","readonly":true},
+      "process":{"args":["sh"]},"annotations":{"io.prochook.disable":"true"}})");
+  REQUIRE(c.ok());
+  CHECK(c->root_path == "rootfs");
+  CHECK(c->annotations.at("io.prochook.disable") == "true");
+  CHECK_FALSE(ParseConfig(R"({"process":{}})").ok());
+  CHECK_FALSE(ParseConfig(R"({"root":{"path":7}})").ok());
+  CHECK_FALSE(ParseConfig(R"({"root":{"path":""}})").ok());
+}
+
+TEST_CASE("ResolveRootPath makes root.path absolute against the bundle") {
+  CHECK(ResolveRootPath("/b", "rootfs") == "/b/rootfs");
+  CHECK(ResolveRootPath("/b/", "rootfs") == "/b/rootfs");
+  CHECK(ResolveRootPath("/b", "/var/lib/merged") == "/var/lib/merged");
+  CHECK(ResolveRootPath("/b", "../shared/root") == "/b/../shared/root");
+}
+
+TEST_CASE("ParseDuration accepts ms, s and m within 10ms..1h") {
+  CHECK(*ParseDuration("250ms") == 250ms);
+  CHECK(*ParseDuration("1s") == 1000ms);
+  CHECK(*ParseDuration("1.5s") == 1500ms);
+  CHECK(*ParseDuration("2m") == 120000ms);
+  for (const char* bad : {"", "250", "ms", "5ms", "2h", "-1s", "1e9s", "nan s", "1.5 s"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(ParseDuration(bad).ok());
+  }
+}
+
+TEST_CASE("ParseOptions keeps defaults and warns on values it does not understand") {
+  Options d = ParseOptions({});
+  CHECK_FALSE(d.disabled);
+  CHECK(d.interval == 1000ms);
+  CHECK(d.policy == FailPolicy::kOpen);
+  CHECK(d.warnings.empty());
+
+  Options o = ParseOptions({{"io.prochook.interval", "250ms"},
+                            {"io.prochook.policy", "fail-closed"},
+                            {"io.prochook.disable", "true"}});
+  CHECK(o.disabled);
+  CHECK(o.interval == 250ms);
+  CHECK(o.policy == FailPolicy::kClosed);
+
+  Options bad = ParseOptions({{"io.prochook.interval", "fast"},
+                              {"io.prochook.policy", "maybe"},
+                              {"io.prochook.disable", "yes"}});
+  CHECK(bad.interval == 1000ms);
+  CHECK(bad.policy == FailPolicy::kOpen);
+  CHECK_FALSE(bad.disabled);
+  CHECK(bad.warnings.size() == 3);
+}

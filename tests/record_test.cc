@@ -1,0 +1,105 @@
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/io.h"
+#include "hook/record.h"
+#include "hook/state_dir.h"
+#include "renderer/writer.h"
+#include "tests/testing.h"
+
+using namespace prochook;
+using prochook::testing::TempDir;
+
+TEST_CASE("ContainerRecord survives a round trip through state.json") {
+  ContainerRecord r;
+  r.id = "abc";
+  r.pid = 1234;
+  r.pid_start = 987654321;
+  r.rootfs = "/var/lib/x/rootfs";
+  r.interval_ms = 250;
+  r.files = {"meminfo"};
+  r.cgroups["memory"] = {1, "/sys/fs/cgroup/memory/a", "/sys/fs/cgroup/memory"};
+  r.cgroups["cpuset"] = {};  // absent controllers are not written
+  auto back = ParseRecord(SerializeRecord(r));
+  REQUIRE(back.ok());
+  CHECK(back->id == "abc");
+  CHECK(back->pid == 1234);
+  CHECK(back->pid_start == 987654321u);
+  CHECK(back->rootfs == r.rootfs);
+  CHECK(back->interval_ms == 250);
+  CHECK(back->files == r.files);
+  CHECK(back->cgroups.at("memory").dir == "/sys/fs/cgroup/memory/a");
+  CHECK(back->cgroups.count("cpuset") == 0);
+  CHECK_FALSE(ParseRecord(R"({"id":"x"})").ok());
+  CHECK_FALSE(ParseRecord("{").ok());
+}
+
+TEST_CASE("ValidateContainerId refuses names that could leave the run directory") {
+  for (const char* good : {"abc", "0123456789abcdef", "my.ctr_1-2", "k8s+x"}) {
+    CAPTURE(good);
+    CHECK(ValidateContainerId(good).ok());
+  }
+  for (const char* bad : {"", ".", "..", "a/b", "../x", "a b", "a\nb", "ä"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(ValidateContainerId(bad).ok());
+  }
+  CHECK_FALSE(ValidateContainerId(std::string(2000, 'a')).ok());
+}
+
+TEST_CASE("ParseStartTime reads field 22 even when comm holds spaces and parens") {
+  const char* stat =
+      "4242 (a ) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+      "555666 1000 100 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+  auto t = ParseStartTime(stat);
+  REQUIRE(t.ok());
+  CHECK(*t == 555666u);
+  CHECK_FALSE(ParseStartTime("1 (x) S 1 2").ok());
+  auto self = ReadProcessStartTime(getpid());
+  CHECK(self.ok());
+}
+
+TEST_CASE("State directory: create, refuse a second create, remove with its files") {
+  TempDir t;
+  const std::string run = t.path() + "/run";
+  const std::string dir = StateDirPath(run, "c1");
+  REQUIRE(CreateStateDir(run, dir).ok());
+  struct stat st;
+  REQUIRE(::stat(dir.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  CHECK(CreateStateDir(run, dir).error().err() == EEXIST);
+  REQUIRE(WriteFileAtomic(dir + "/state.json", "{}", 0600).ok());
+  REQUIRE(WriteRendererPid(dir, getpid()).ok());
+  CHECK(LiveRendererPid(dir) == getpid());
+  // A pid file whose start time does not match names some other process.
+  REQUIRE(WriteFileAtomic(dir + "/renderer.pid", std::to_string(getpid()) + " 1\n", 0600).ok());
+  CHECK_FALSE(LiveRendererPid(dir).has_value());
+  REQUIRE(RemoveStateDir(dir).ok());
+  CHECK(::stat(dir.c_str(), &st) != 0);
+  CHECK(RemoveStateDir(dir).ok());  // already gone is fine
+}
+
+TEST_CASE("FileStore updates in place: same inode, grows and shrinks exactly") {
+  TempDir t;
+  const std::string path = t.path() + "/meminfo";
+  auto store = FileStore::Open(path);
+  REQUIRE(store.ok());
+  struct stat before;
+  REQUIRE(::stat(path.c_str(), &before) == 0);
+  CHECK((before.st_mode & 0777) == 0444);
+  REQUIRE(store->Update("a longer first version\n").ok());
+  CHECK(ReadFile(path).value() == "a longer first version\n");
+  REQUIRE(store->Update("short\n").ok());
+  CHECK(ReadFile(path).value() == "short\n");
+  REQUIRE(store->Update("grown again, longer than before\n").ok());
+  CHECK(ReadFile(path).value() == "grown again, longer than before\n");
+  struct stat after;
+  REQUIRE(::stat(path.c_str(), &after) == 0);
+  CHECK(after.st_ino == before.st_ino);
+  // Reopening an existing file replaces whatever it held.
+  auto again = FileStore::Open(path);
+  REQUIRE(again.ok());
+  REQUIRE(again->Update("x\n").ok());
+  CHECK(ReadFile(path).value() == "x\n");
+}
