@@ -1,0 +1,215 @@
+#include "tests/e2e/harness.h"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/process.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace bp = boost::process;
+namespace fs = std::filesystem;
+
+namespace prochook::e2e {
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_text) {
+  RunResult r;
+  const boost::filesystem::path exe =
+      argv.at(0).find('/') != std::string::npos ? boost::filesystem::path(argv[0])
+                                                : bp::search_path(argv[0]);
+  if (exe.empty()) {
+    r.err = argv[0] + ": not found in PATH";
+    return r;
+  }
+  // Files, not pipes: `runc run -d` hands its stdio to the container init,
+  // so a pipe would stay open for the container's whole life.
+  char dir_tmpl[] = "/tmp/prochook-run-XXXXXX";
+  if (::mkdtemp(dir_tmpl) == nullptr) {
+    r.err = "mkdtemp failed";
+    return r;
+  }
+  const fs::path dir = dir_tmpl;
+  std::ofstream(dir / "in") << stdin_text;
+  std::vector<std::string> args(argv.begin() + 1, argv.end());
+  bp::child c(exe, bp::args(args), bp::std_in < (dir / "in").string(),
+              bp::std_out > (dir / "out").string(), bp::std_err > (dir / "err").string());
+  c.wait();
+  r.exit_code = c.exit_code();
+  r.out = ReadText(dir / "out");
+  r.err = ReadText(dir / "err");
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return r;
+}
+
+std::string MissingPrerequisite() {
+  if (geteuid() != 0) return "needs root (runc and mounts)";
+  for (const char* tool : {"runc", "free"}) {
+    if (bp::search_path(tool).empty()) return std::string(tool) + " is not installed";
+  }
+  if (!fs::exists("/usr/bin/busybox")) return "busybox-static is not installed";
+  return "";
+}
+
+bool SkipUnlessReady() {
+  const std::string missing = MissingPrerequisite();
+  if (missing.empty()) return false;
+  const char* ci = std::getenv("CI");
+  if (ci != nullptr && std::string(ci) == "true") {
+    FAIL("end-to-end prerequisite missing in CI: " << missing);
+  }
+  MESSAGE("SKIPPED end-to-end test: " << missing);
+  return true;
+}
+
+std::string ProchookBinary() {
+  // Bazel runs tests from the runfiles tree, where //:prochook is "prochook".
+  return fs::canonical("prochook").string();
+}
+
+bool WaitFor(std::chrono::milliseconds timeout, const std::function<bool()>& pred) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+namespace {
+
+std::atomic<int> g_counter{0};
+
+void WriteText(const fs::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::trunc) << text;
+}
+
+}  // namespace
+
+Container::Container(const Options& o) {
+  try {
+    Prepare(o);
+  } catch (...) {
+    std::error_code ec;
+    if (!bundle_.empty()) fs::remove_all(bundle_, ec);
+    throw;
+  }
+}
+
+void Container::Prepare(const Options& o) {
+  const std::string tag = std::to_string(getpid()) + "-" + std::to_string(g_counter++);
+  id_ = "prochook-e2e-" + tag;
+  char tmpl[] = "/tmp/prochook-e2e-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  bundle_ = tmpl;
+  runc_root_ = bundle_ + "/runc-root";
+  cgroup_parent_ = "prochook-e2e-" + tag;
+
+  const fs::path root = fs::path(bundle_) / "rootfs";
+  for (const char* d : {"proc", "sys", "dev", "tmp", "etc", "usr", "run", "root"}) {
+    fs::create_directories(root / d);
+  }
+  // Debian 12 is merged-/usr: the host's /bin, /lib, /lib64, /sbin are links
+  // into /usr, so one read-only bind of /usr brings every tool.
+  for (const char* l : {"bin", "lib", "lib64", "sbin"}) {
+    fs::create_directory_symlink(std::string("usr/") + l, root / l);
+  }
+  WriteText(root / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+  WriteText(root / "etc/group", "root:x:0:\n");
+
+  RunResult spec = Run({"runc", "spec", "--bundle", bundle_});
+  REQUIRE_MESSAGE(spec.exit_code == 0, "runc spec: " << spec.err);
+  nlohmann::json c = nlohmann::json::parse(std::ifstream(bundle_ + "/config.json"));
+  c["process"]["terminal"] = false;
+  c["process"]["args"] = {"sleep", "100000"};
+  c["process"]["env"] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=xterm"};
+  c["root"] = {{"path", "rootfs"}, {"readonly", true}};
+  c["mounts"].push_back({{"destination", "/usr"}, {"type", "bind"}, {"source", "/usr"},
+                         {"options", {"rbind", "ro"}}});
+  c["mounts"].push_back({{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+                         {"options", {"nosuid", "nodev", "size=512m"}}});
+  if (!o.mount_proc) {
+    auto& mounts = c["mounts"];
+    for (auto it = mounts.begin(); it != mounts.end();) {
+      it = (*it)["destination"] == "/proc" ? mounts.erase(it) : it + 1;
+    }
+  }
+  c["linux"]["cgroupsPath"] = "/" + cgroup_parent_ + "/" + id_;
+  c["linux"]["resources"] = nlohmann::json::object();
+  if (o.memory_limit != 0) c["linux"]["resources"]["memory"] = {{"limit", o.memory_limit}};
+  if (!o.annotations.empty()) c["annotations"] = o.annotations;
+  if (!o.hook_stage.empty()) {
+    nlohmann::json hook = {{"path", ProchookBinary()}, {"args", {"prochook", "hook"}}};
+    c["hooks"] = {{o.hook_stage, {hook}}, {"poststop", {hook}}};
+  }
+  WriteText(bundle_ + "/config.json", c.dump(2));
+}
+
+std::vector<std::string> Container::Runc(const std::vector<std::string>& args) const {
+  std::vector<std::string> v = {"runc", "--root", runc_root_};
+  v.insert(v.end(), args.begin(), args.end());
+  return v;
+}
+
+RunResult Container::Start() {
+  // Detached with stdio on /dev/null: the test reads through `runc exec`.
+  return Run(Runc({"run", "-d", "--bundle", bundle_, id_}));
+}
+
+RunResult Container::Exec(const std::vector<std::string>& argv) const {
+  std::vector<std::string> v = Runc({"exec", id_});
+  v.insert(v.end(), argv.begin(), argv.end());
+  return Run(v);
+}
+
+int Container::InitPid() const {
+  RunResult s = Run(Runc({"state", id_}));
+  if (s.exit_code != 0) return 0;
+  auto j = nlohmann::json::parse(s.out, nullptr, false);
+  if (j.is_discarded() || !j.contains("pid")) return 0;
+  return j["pid"].get<int>();
+}
+
+void Container::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  const int pid = InitPid();
+  Run(Runc({"kill", id_, "KILL"}));
+  if (pid > 0) WaitFor(std::chrono::seconds(5), [&] { return !fs::exists("/proc/" + std::to_string(pid)); });
+  Run(Runc({"delete", "--force", id_}));
+}
+
+Container::~Container() {
+  Stop();
+  std::error_code ec;
+  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    fs::remove(h.path() / cgroup_parent_, ec);  // rmdir: empty once runc deleted
+  }
+  fs::remove_all(bundle_, ec);
+}
+
+std::map<std::string, uint64_t> MeminfoFields(const std::string& text) {
+  std::map<std::string, uint64_t> out;
+  std::istringstream in(text);
+  std::string key;
+  uint64_t value;
+  while (in >> key >> value) {
+    if (!key.empty() && key.back() == ':') key.pop_back();
+    out[key] = value;
+    in.ignore(1 << 20, '\n');
+  }
+  return out;
+}
+
+}  // namespace prochook::e2e

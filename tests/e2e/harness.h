@@ -1,0 +1,84 @@
+// End-to-end harness: real runc containers on this machine, driven with
+// Boost.Process. The rootfs is an empty tree with the host's /usr bound
+// read-only (busybox-static, procps, python3 run from it): no image.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace prochook::e2e {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs a program (searched in PATH) to completion, capturing its output.
+RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_text = "");
+
+// Why the end-to-end tests cannot run here, or "" when they can. In CI a
+// reason is a failure; elsewhere the tests skip and print it.
+std::string MissingPrerequisite();
+// True when the caller should return (skipping); fails the test in CI.
+bool SkipUnlessReady();
+
+// The prochook binary under test (absolute path, from runfiles).
+std::string ProchookBinary();
+
+// Waits until pred() is true or the timeout passes; returns pred().
+bool WaitFor(std::chrono::milliseconds timeout, const std::function<bool()>& pred);
+
+// A runc bundle and the container made from it. Everything it creates
+// (container, runc state, cgroups, bundle dir) is removed by the
+// destructor, also when the test fails.
+class Container {
+ public:
+  struct Options {
+    uint64_t memory_limit = 256ull << 20;      // 0: no limit
+    std::string hook_stage = "createRuntime";  // or "prestart"; "" for no hooks
+    std::map<std::string, std::string> annotations = {};
+    bool mount_proc = true;
+  };
+
+  explicit Container(const Options& options);
+  ~Container();
+  Container(const Container&) = delete;
+  Container& operator=(const Container&) = delete;
+
+  const std::string& id() const { return id_; }
+  const std::string& bundle() const { return bundle_; }
+  std::string state_dir() const { return "/run/prochook/" + id_; }
+
+  // `runc run -d`; returns the result (0 on success).
+  RunResult Start();
+  // `runc exec <id> argv...`.
+  RunResult Exec(const std::vector<std::string>& argv) const;
+  // The runc command line prefix for this container's runc root.
+  std::vector<std::string> Runc(const std::vector<std::string>& args) const;
+  // Host pid of the container init (from `runc state`), 0 if none.
+  int InitPid() const;
+  // `runc kill KILL`, wait for the init to exit, `runc delete`.
+  void Stop();
+
+ private:
+  void Prepare(const Options& options);
+
+  std::string id_;
+  std::string bundle_;
+  std::string runc_root_;
+  std::string cgroup_parent_;
+  bool stopped_ = false;
+};
+
+std::string ReadText(const std::string& path);
+
+// Fields of /proc/meminfo text, in kB.
+std::map<std::string, uint64_t> MeminfoFields(const std::string& text);
+
+}  // namespace prochook::e2e

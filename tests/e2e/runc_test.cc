@@ -1,0 +1,194 @@
+// The walking skeleton end to end: real runc, real procps, real tmpfs.
+#include <doctest/doctest.h>
+
+#include <boost/process.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/e2e/harness.h"
+
+namespace bp = boost::process;
+namespace fs = std::filesystem;
+using namespace prochook::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+uint64_t HostMemTotal() { return MeminfoFields(ReadText("/proc/meminfo")).at("MemTotal"); }
+
+// The "free" column of the first "Mem:" line in `free -k` output.
+uint64_t FreeColumn(const std::string& mem_line) {
+  std::istringstream in(mem_line);
+  std::string label;
+  uint64_t total, used, free;
+  in >> label >> total >> used >> free;
+  return free;
+}
+
+}  // namespace
+
+TEST_CASE("runc: a 256 MiB container sees MemTotal 262144 kB in /proc/meminfo and free") {
+  if (SkipUnlessReady()) return;
+  Container c({});
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+
+  RunResult cat = c.Exec({"cat", "/proc/meminfo"});
+  REQUIRE(cat.exit_code == 0);
+  auto f = MeminfoFields(cat.out);
+  CHECK(f.at("MemTotal") == 262144);
+  CHECK(f.at("MemFree") <= 262144);
+  CHECK(f.at("MemAvailable") <= 262144);
+  CHECK(f.at("MemFree") > 200000);  // an idle sleep uses a few MiB at most
+
+  RunResult free = c.Exec({"free", "-k"});
+  REQUIRE(free.exit_code == 0);
+  INFO("free -k:\n" << free.out);
+  std::istringstream lines(free.out);
+  std::string header, mem;
+  std::getline(lines, header);
+  std::getline(lines, mem);
+  std::istringstream mem_fields(mem);
+  std::string label;
+  uint64_t total = 0;
+  mem_fields >> label >> total;
+  CHECK(label == "Mem:");
+  CHECK(total == 262144);
+
+  // Python reads the same file (psutil and friends parse it too).
+  RunResult py = c.Exec({"/usr/bin/python3", "-c",
+                         "print([l.split()[1] for l in open('/proc/meminfo') "
+                         "if l.startswith('MemTotal:')][0])"});
+  CHECK(py.out == "262144\n");
+
+  // The mount exists in the container only: nothing reached the host.
+  const std::string needle = "prochook/" + c.id() + "/meminfo";
+  CHECK(ReadText("/proc/" + std::to_string(c.InitPid()) + "/mountinfo").find(needle) !=
+        std::string::npos);
+  CHECK(ReadText("/proc/self/mountinfo").find(needle) == std::string::npos);
+  // Read-only: even root in the container cannot write it.
+  RunResult write = c.Exec({"sh", "-c", "echo x > /proc/meminfo"});
+  CHECK(write.exit_code != 0);
+}
+
+TEST_CASE("runc: 64 MiB written to tmpfs lowers MemFree within two intervals while free -s reads") {
+  if (SkipUnlessReady()) return;
+  constexpr auto kInterval = 250ms;
+  Container c({.annotations = {{"io.prochook.interval", "250ms"}}});
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+
+  // free -s keeps /proc/meminfo open and re-reads it from offset 0. Its
+  // output goes line-buffered to a host file that the test polls.
+  const std::string log = c.bundle() + "/free.log";
+  bp::child watcher(bp::search_path("runc"),
+                    bp::args(c.Runc({"exec", c.id(), "stdbuf", "-oL", "free", "-k", "-s", "0.1"})),
+                    bp::std_out > log, bp::std_err > bp::null);
+  auto free_samples = [&] {
+    std::vector<uint64_t> v;
+    std::istringstream in(ReadText(log));
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("Mem:", 0) == 0) v.push_back(FreeColumn(line));
+    }
+    return v;
+  };
+  REQUIRE(WaitFor(5s, [&] { return free_samples().size() >= 3; }));
+  const uint64_t before = free_samples().back();
+
+  RunResult dd = c.Exec({"dd", "if=/dev/zero", "of=/tmp/fill", "bs=1M", "count=64"});
+  REQUIRE_MESSAGE(dd.exit_code == 0, dd.err);
+  const size_t seen = free_samples().size();
+
+  // The drop reaches the open-file reader within two intervals (plus one
+  // period of free's own sampling).
+  const bool dropped = WaitFor(2 * kInterval + 100ms, [&] {
+    auto v = free_samples();
+    return v.size() > seen && before - std::min(before, v.back()) >= 60 * 1024;
+  });
+  const uint64_t after = free_samples().back();
+  INFO("MemFree column before " << before << " kB, after " << after << " kB");
+  CHECK(dropped);
+  CHECK(before - after >= 60 * 1024);
+  CHECK(before - after <= 70 * 1024);
+
+  c.Stop();  // ends free inside, and with it runc exec
+  watcher.wait();
+}
+
+TEST_CASE("runc: after the container exits, renderer, state dir and mounts are gone") {
+  if (SkipUnlessReady()) return;
+  Container c({});
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+  const std::string dir = c.state_dir();
+  REQUIRE(fs::exists(dir + "/meminfo"));
+  std::istringstream pidline(ReadText(dir + "/renderer.pid"));
+  int renderer = 0;
+  pidline >> renderer;
+  REQUIRE(renderer > 0);
+  const std::string proc = "/proc/" + std::to_string(renderer);
+  REQUIRE(fs::exists(proc));
+  // The renderer lives in prochook's own cgroup, not the container's.
+  const std::string cg = ReadText(proc + "/cgroup");
+  CHECK(cg.find(":memory:/prochook\n") != std::string::npos);
+  CHECK(cg.find(c.id()) == std::string::npos);
+
+  const int init = c.InitPid();
+  REQUIRE(init > 0);
+  Run(c.Runc({"kill", c.id(), "KILL"}));
+  REQUIRE(WaitFor(5s, [&] { return !fs::exists("/proc/" + std::to_string(init)); }));
+  const auto exited = std::chrono::steady_clock::now();
+  CHECK(WaitFor(2s, [&] { return !fs::exists(proc); }));
+  INFO("renderer exit took " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - exited).count() << " ms");
+  CHECK(WaitFor(2s, [&] { return !fs::exists(dir); }));
+  c.Stop();
+  CHECK_FALSE(fs::exists(dir));
+  CHECK(ReadText("/proc/self/mountinfo").find("prochook/" + c.id()) == std::string::npos);
+}
+
+TEST_CASE("runc: prestart works as well as createRuntime") {
+  if (SkipUnlessReady()) return;
+  Container c({.memory_limit = 128ull << 20, .hook_stage = "prestart"});
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+  CHECK(MeminfoFields(c.Exec({"cat", "/proc/meminfo"}).out).at("MemTotal") == 131072);
+}
+
+TEST_CASE("runc: no memory limit shows the host's memory") {
+  if (SkipUnlessReady()) return;
+  Container c({.memory_limit = 0});
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+  CHECK(MeminfoFields(c.Exec({"cat", "/proc/meminfo"}).out).at("MemTotal") == HostMemTotal());
+  CHECK(fs::exists(c.state_dir()));  // served, with host values
+}
+
+TEST_CASE("runc: io.prochook.disable=true leaves the container untouched") {
+  if (SkipUnlessReady()) return;
+  Container c({.annotations = {{"io.prochook.disable", "true"}}});
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+  CHECK(MeminfoFields(c.Exec({"cat", "/proc/meminfo"}).out).at("MemTotal") == HostMemTotal());
+  CHECK_FALSE(fs::exists(c.state_dir()));
+}
+
+TEST_CASE("runc: fail-open when the target is missing; fail-closed refuses the start") {
+  if (SkipUnlessReady()) return;
+  {
+    // No /proc mount in the container: proc/meminfo cannot be resolved.
+    Container c({.mount_proc = false});
+    RunResult start = c.Start();
+    REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+    CHECK(c.Exec({"true"}).exit_code == 0);
+    CHECK_FALSE(fs::exists(c.state_dir()));  // nothing left behind
+  }
+  {
+    Container c({.annotations = {{"io.prochook.policy", "fail-closed"}}, .mount_proc = false});
+    RunResult start = c.Start();
+    CHECK(start.exit_code != 0);
+    CHECK(start.err.find("hook") != std::string::npos);
+    CHECK_FALSE(fs::exists(c.state_dir()));
+  }
+}
