@@ -61,7 +61,9 @@ Result<> WriteAll(int fd, std::string_view data) {
 }
 
 Result<> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
-  const std::string tmp = path + ".tmp";
+  // A per-process temporary name: two writers of the same file (the hook
+  // and the renderer it started) must not rename each other's file away.
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     TRY_ASSIGN(UniqueFd fd, OpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode), "write " + path);
     TRY(WriteAll(fd.get(), data), "write " + tmp);

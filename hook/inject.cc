@@ -46,6 +46,15 @@ Result<UniqueFd> DetachedReadOnlyBind(const std::string& source) {
   return tree;
 }
 
+const char* FsName(unsigned long magic) {
+  switch (magic) {
+    case PROC_SUPER_MAGIC: return "procfs";
+    case SYSFS_MAGIC: return "sysfs";
+    case TMPFS_MAGIC: return "tmpfs";
+    default: return "another filesystem";
+  }
+}
+
 // Runs in the child, inside the container's mount namespace.
 Result<> AttachOne(int root_fd, const MountPlan& plan, int tree_fd) {
   struct open_how how = {};
@@ -57,10 +66,11 @@ Result<> AttachOne(int root_fd, const MountPlan& plan, int tree_fd) {
   struct statfs sfs;
   if (::fstatfs(target.get(), &sfs) != 0) return Error::Sys("statfs " + plan.target);
   if (static_cast<unsigned long>(sfs.f_type) != plan.fs_magic) {
-    char magic[32];
-    snprintf(magic, sizeof magic, "0x%lx", static_cast<unsigned long>(sfs.f_type));
-    return Error::Msg(plan.target + " is not on the expected filesystem (found magic " +
-                      magic + ")");
+    char found[64];
+    snprintf(found, sizeof found, "%s, magic 0x%lx", FsName(sfs.f_type),
+             static_cast<unsigned long>(sfs.f_type));
+    return Error::Msg(plan.target + " is not a " + FsName(plan.fs_magic) + " file (it is on " +
+                      found + "); refusing to mount over it");
   }
   struct statx stx;
   if (::statx(target.get(), "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, &stx) != 0) {

@@ -139,11 +139,9 @@ void Container::Prepare(const Options& o) {
                          {"options", {"rbind", "ro"}}});
   c["mounts"].push_back({{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"},
                          {"options", {"nosuid", "nodev", "size=512m"}}});
-  if (!o.mount_proc) {
-    auto& mounts = c["mounts"];
-    for (auto it = mounts.begin(); it != mounts.end();) {
-      it = (*it)["destination"] == "/proc" ? mounts.erase(it) : it + 1;
-    }
+  if (!o.meminfo_bind.empty()) {
+    c["mounts"].push_back({{"destination", "/proc/meminfo"}, {"type", "bind"},
+                           {"source", o.meminfo_bind}, {"options", {"bind", "ro"}}});
   }
   c["linux"]["cgroupsPath"] = "/" + cgroup_parent_ + "/" + id_;
   c["linux"]["resources"] = nlohmann::json::object();

@@ -43,7 +43,9 @@ class Container {
     uint64_t memory_limit = 256ull << 20;      // 0: no limit
     std::string hook_stage = "createRuntime";  // or "prestart"; "" for no hooks
     std::map<std::string, std::string> annotations = {};
-    bool mount_proc = true;
+    // A host file bound over /proc/meminfo by runc itself (so prochook's
+    // target is not a procfs file); "" for none.
+    std::string meminfo_bind = "";
   };
 
   explicit Container(const Options& options);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tests/e2e/harness.h"
+#include "tests/testing.h"
 
 namespace bp = boost::process;
 namespace fs = std::filesystem;
@@ -82,9 +83,10 @@ TEST_CASE("runc: 64 MiB written to tmpfs lowers MemFree within two intervals whi
   // free -s keeps /proc/meminfo open and re-reads it from offset 0. Its
   // output goes line-buffered to a host file that the test polls.
   const std::string log = c.bundle() + "/free.log";
-  bp::child watcher(bp::search_path("runc"),
-                    bp::args(c.Runc({"exec", c.id(), "stdbuf", "-oL", "free", "-k", "-s", "0.1"})),
-                    bp::std_out > log, bp::std_err > bp::null);
+  std::vector<std::string> argv = c.Runc({"exec", c.id(), "stdbuf", "-oL", "free", "-k", "-s", "0.1"});
+  bp::child watcher(bp::search_path(argv[0]),
+                    bp::args(std::vector<std::string>(argv.begin() + 1, argv.end())),
+                    bp::std_out > log, bp::std_err > log + ".err", bp::std_in < bp::null);
   auto free_samples = [&] {
     std::vector<uint64_t> v;
     std::istringstream in(ReadText(log));
@@ -93,21 +95,31 @@ TEST_CASE("runc: 64 MiB written to tmpfs lowers MemFree within two intervals whi
     }
     return v;
   };
-  REQUIRE(WaitFor(5s, [&] { return free_samples().size() >= 3; }));
+  REQUIRE_MESSAGE(WaitFor(5s, [&] { return free_samples().size() >= 3; }),
+                  "free -s wrote:\n" << ReadText(log) << ReadText(log + ".err"));
   const uint64_t before = free_samples().back();
 
   RunResult dd = c.Exec({"dd", "if=/dev/zero", "of=/tmp/fill", "bs=1M", "count=64"});
   REQUIRE_MESSAGE(dd.exit_code == 0, dd.err);
   const size_t seen = free_samples().size();
 
-  // The drop reaches the open-file reader within two intervals (plus one
-  // period of free's own sampling).
-  const bool dropped = WaitFor(2 * kInterval + 100ms, [&] {
+  // The renderer writes the drop within two intervals; free -s sees it
+  // through its open fd one sample later (procps 4 re-reads meminfo at most
+  // once per second, whatever -s says).
+  const bool rendered = WaitFor(2 * kInterval, [&] {
+    return before - std::min<uint64_t>(before, MeminfoFields(ReadText(c.state_dir() + "/meminfo"))
+                                                   .at("MemFree")) >= 60 * 1024;
+  });
+  CHECK(rendered);
+  const bool dropped = WaitFor(2 * kInterval + 1100ms, [&] {
     auto v = free_samples();
     return v.size() > seen && before - std::min(before, v.back()) >= 60 * 1024;
   });
   const uint64_t after = free_samples().back();
   INFO("MemFree column before " << before << " kB, after " << after << " kB");
+  INFO("rendered meminfo:\n" << ReadText(c.state_dir() + "/meminfo"));
+  INFO("renderer log:\n" << ReadText(c.state_dir() + "/renderer.log"));
+  INFO("in the container:\n" << c.Exec({"head", "-n", "3", "/proc/meminfo"}).out);
   CHECK(dropped);
   CHECK(before - after >= 60 * 1024);
   CHECK(before - after <= 70 * 1024);
@@ -174,21 +186,27 @@ TEST_CASE("runc: io.prochook.disable=true leaves the container untouched") {
   CHECK_FALSE(fs::exists(c.state_dir()));
 }
 
-TEST_CASE("runc: fail-open when the target is missing; fail-closed refuses the start") {
+TEST_CASE("runc: fail-open when the target is not procfs; fail-closed refuses the start") {
   if (SkipUnlessReady()) return;
+  // runc binds a plain host file over /proc/meminfo: prochook must refuse to
+  // mount over anything that is not the procfs file.
+  prochook::testing::TempDir tmp;
+  tmp.Write({{"meminfo", "MemTotal:       1 kB\n"}});
+  const std::string fake = tmp.path() + "/meminfo";
   {
-    // No /proc mount in the container: proc/meminfo cannot be resolved.
-    Container c({.mount_proc = false});
+    Container c({.meminfo_bind = fake});
     RunResult start = c.Start();
     REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
-    CHECK(c.Exec({"true"}).exit_code == 0);
+    CHECK(c.Exec({"cat", "/proc/meminfo"}).out == "MemTotal:       1 kB\n");  // untouched
     CHECK_FALSE(fs::exists(c.state_dir()));  // nothing left behind
+    CHECK(ReadText("/proc/self/mountinfo").find("prochook/" + c.id()) == std::string::npos);
   }
   {
-    Container c({.annotations = {{"io.prochook.policy", "fail-closed"}}, .mount_proc = false});
+    Container c({.annotations = {{"io.prochook.policy", "fail-closed"}}, .meminfo_bind = fake});
     RunResult start = c.Start();
     CHECK(start.exit_code != 0);
-    CHECK(start.err.find("hook") != std::string::npos);
+    INFO("runc run stderr: " << start.err);
+    CHECK(start.err.find("is not a procfs file") != std::string::npos);  // the hook's reason reaches the user
     CHECK_FALSE(fs::exists(c.state_dir()));
   }
 }

@@ -1,0 +1,21 @@
+#!/bin/bash
+# Installs what prochook needs to build, test and demo on Debian 12 (as root).
+# Idempotent: apt-get skips packages that are already installed.
+set -euo pipefail
+packages=(
+  bazel-bootstrap bazel-rules-java g++            # build
+  nlohmann-json3-dev doctest-dev libseccomp-dev    # libraries
+  libboost-dev libboost-filesystem-dev
+  runc crun busybox-static procps python3 python3-psutil util-linux coreutils  # e2e
+  "$@"
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "prochook: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
