@@ -1,19 +1,19 @@
 #include "hook/hook.h"
 
-#include <linux/magic.h>
+#include <algorithm>
 #include <sys/stat.h>
 
 #include "common/io.h"
 #include "common/log.h"
 #include "hook/cgroups.h"
 #include "hook/inject.h"
+#include "hook/plans.h"
 #include "hook/record.h"
 #include "hook/spawn.h"
 #include "hook/state_dir.h"
 #include "oci/config.h"
 #include "oci/options.h"
 #include "oci/state.h"
-#include "renderer/files.h"
 #include "renderer/loop.h"
 
 namespace prochook {
@@ -53,19 +53,22 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
   record.rootfs = ResolveRootPath(state.bundle, config.root_path);
   record.interval_ms = options.interval.count();
   TRY_ASSIGN(record.cgroups, LoadCgroups(state.pid), "locating cgroups");
-  if (!record.cgroups["memory"].present()) {
-    return Error::Msg("the container has no memory cgroup prochook can read");
+  if (std::none_of(record.cgroups.begin(), record.cgroups.end(),
+                   [](const auto& c) { return c.second.present(); })) {
+    return Error::Msg("the container has no cgroup prochook can read");
   }
-  std::vector<MountPlan> plans;
-  for (const FileSpec& f : FileTable()) {
-    record.files.push_back(f.name);
-    plans.push_back({dir + "/" + f.name, f.target, PROC_SUPER_MAGIC});
-  }
+  record.files = options.files;
+  record.cpu_view_quota = options.cpu_view_quota;
+  record.show_swap = options.show_swap;
+  record.container_uptime = options.container_uptime;
 
   TRY(CreateStateDir(args.run_dir, dir), "state directory");
   Result<> r = [&]() -> Result<> {
     TRY(WriteFileAtomic(dir + "/" + kRecordFile, SerializeRecord(record), 0600), "state.json");
-    TRY(RenderAllOnce(dir, record), "first render");
+    const RenderSummary first = RenderAllOnce(dir, record);
+    if (first.rendered.empty()) return Error::Msg("no file could be rendered");
+    TRY_ASSIGN(std::vector<MountPlan> plans, PlanMounts(dir, first.rendered, first.view),
+               "planning mounts");
     TRY_ASSIGN(pid_t renderer, SpawnRenderer(dir), "starting the renderer");
     TRY(WriteRendererPid(dir, renderer), "starting the renderer");
     TRY(ApplyMounts(state.pid, record.rootfs, plans), "mounting");

@@ -55,48 +55,117 @@ const char* FsName(unsigned long magic) {
   }
 }
 
-// Runs in the child, inside the container's mount namespace.
-Result<> AttachOne(int root_fd, const MountPlan& plan, int tree_fd) {
+constexpr int kMntDetach = 2;  // <sys/mount.h>'s MNT_DETACH (see above)
+
+bool IsSingleComponent(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
+}
+
+// Resolves a target inside the rootfs without following any symlink, so a
+// container cannot point it at a host path.
+Result<UniqueFd> ResolveInRoot(int root_fd, const MountPlan& plan) {
   struct open_how how = {};
-  how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
+  how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW | (plan.directory ? O_DIRECTORY : 0);
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   UniqueFd target(Openat2(root_fd, plan.target.c_str(), &how));
   if (!target.valid()) return Error::Sys("resolve " + plan.target + " in the rootfs");
+  return target;
+}
 
+// The target must be the kernel's own file (procfs/sysfs), of the expected
+// type, on a mount whose propagation cannot carry our mount elsewhere.
+Result<> CheckTarget(int target_fd, const MountPlan& plan) {
   struct statfs sfs;
-  if (::fstatfs(target.get(), &sfs) != 0) return Error::Sys("statfs " + plan.target);
+  if (::fstatfs(target_fd, &sfs) != 0) return Error::Sys("statfs " + plan.target);
   if (static_cast<unsigned long>(sfs.f_type) != plan.fs_magic) {
     char found[64];
     snprintf(found, sizeof found, "%s, magic 0x%lx", FsName(sfs.f_type),
              static_cast<unsigned long>(sfs.f_type));
-    return Error::Msg(plan.target + " is not a " + FsName(plan.fs_magic) + " file (it is on " +
-                      found + "); refusing to mount over it");
+    return Error::Msg(plan.target + " is not a " + FsName(plan.fs_magic) + " " +
+                      (plan.directory ? "directory" : "file") + " (it is on " + found +
+                      "); refusing to mount over it");
   }
   struct statx stx;
-  if (::statx(target.get(), "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, &stx) != 0) {
+  if (::statx(target_fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, &stx) != 0) {
     return Error::Sys("statx " + plan.target);
   }
-  if (!S_ISREG(stx.stx_mode)) return Error::Msg(plan.target + " is not a regular file");
-
+  if (plan.directory ? !S_ISDIR(stx.stx_mode) : !S_ISREG(stx.stx_mode)) {
+    return Error::Msg(plan.target + " is not a " +
+                      (plan.directory ? "directory" : "regular file"));
+  }
   // A mount on a shared mount propagates to its peers, which may include
   // the host's namespace. The runtimes make the container's mounts slave or
   // private before hooks run; refuse anything else.
   auto mi = ReadFile("/proc/thread-self/mountinfo", 16 << 20);
   if (!mi) return mi.error().Wrap("checking propagation of " + plan.target);
-  bool found = false;
   for (const MountInfo& m : ParseMountinfo(*mi)) {
     if (static_cast<uint64_t>(m.mount_id) != stx.stx_mnt_id) continue;
-    found = true;
     if (IsShared(m)) {
       return Error::Msg(plan.target + " is on a shared mount (" + m.mount_point +
                         "); mounting there would propagate outside the container");
     }
+    return Ok{};
   }
-  if (!found) return Error::Msg(plan.target + ": its mount is not in the container's mount table");
+  return Error::Msg(plan.target + ": its mount is not in the container's mount table");
+}
 
-  if (MoveMount(tree_fd, "", target.get(), "",
-                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
-    return Error::Sys("move_mount onto " + plan.target);
+Result<> Attach(int tree_fd, int target_fd, const std::string& what) {
+  if (MoveMount(tree_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    return Error::Sys("move_mount onto " + what);
+  }
+  return Ok{};
+}
+
+// Mounts made so far in the container, undone unless Commit() is called.
+class Rollback {
+ public:
+  ~Rollback() {
+    for (auto it = mounted_.rbegin(); it != mounted_.rend(); ++it) {
+      // The O_PATH fd names the mount's root; umount through its magic link.
+      const std::string path = "/proc/self/fd/" + std::to_string(it->get());
+      (void)::syscall(SYS_umount2, path.c_str(), kMntDetach);
+    }
+  }
+  void Add(UniqueFd mounted) { mounted_.push_back(std::move(mounted)); }
+  void Commit() { mounted_.clear(); }
+
+ private:
+  std::vector<UniqueFd> mounted_;
+};
+
+// Runs in the child, inside the container's mount namespace.
+Result<> AttachOne(int root_fd, const MountPlan& plan, int tree_fd, Rollback& rollback) {
+  auto resolved = ResolveInRoot(root_fd, plan);
+  if (!resolved) return resolved.error();
+  UniqueFd target = std::move(*resolved);
+  if (auto ok = CheckTarget(target.get(), plan); !ok) return ok;
+
+  // Clone the entries to keep before the original disappears under ours.
+  std::vector<UniqueFd> kept;
+  for (const auto& [from, to] : plan.keep) {
+    if (!IsSingleComponent(from) || !IsSingleComponent(to)) {
+      return Error::Msg("bad entry to keep: " + from + " -> " + to);
+    }
+    UniqueFd clone(OpenTree(target.get(), from.c_str(),
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW));
+    if (!clone.valid()) return Error::Sys("open_tree " + plan.target + "/" + from);
+    kept.push_back(std::move(clone));
+  }
+
+  if (auto ok = Attach(tree_fd, target.get(), plan.target); !ok) return ok;
+  // Re-resolving the path now reaches the root of the mount just attached.
+  auto remounted = ResolveInRoot(root_fd, plan);
+  if (!remounted) return remounted.error();
+  UniqueFd mounted = std::move(*remounted);
+  UniqueFd mounted_dir(::dup(mounted.get()));
+  rollback.Add(std::move(mounted));
+  for (size_t i = 0; i < kept.size(); ++i) {
+    const std::string& to = plan.keep[i].second;
+    UniqueFd slot(::openat(mounted_dir.get(), to.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!slot.valid()) return Error::Sys("open " + plan.target + "/" + to);
+    if (auto ok = Attach(kept[i].get(), slot.get(), plan.target + "/" + to); !ok) return ok;
+    UniqueFd attached(::openat(mounted_dir.get(), to.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (attached.valid()) rollback.Add(std::move(attached));
   }
   return Ok{};
 }
@@ -106,9 +175,11 @@ Result<> ApplyInChild(int ns_fd, const std::string& rootfs, const std::vector<Mo
   if (::setns(ns_fd, CLONE_NEWNS) != 0) return Error::Sys("setns into the container");
   UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root.valid()) return Error::Sys("open rootfs " + rootfs);
+  Rollback rollback;
   for (size_t i = 0; i < plans.size(); ++i) {
-    TRY(AttachOne(root.get(), plans[i], trees[i].get()), "mount");
+    TRY(AttachOne(root.get(), plans[i], trees[i].get(), rollback), "mount");
   }
+  rollback.Commit();
   return Ok{};
 }
 

@@ -12,20 +12,26 @@
 namespace prochook {
 
 struct MountPlan {
-  std::string source;         // host path of the rendered file
+  std::string source;         // host path of the rendered file or directory
   std::string target;         // path relative to the rootfs, e.g. "proc/meminfo"
   unsigned long fs_magic = 0; // the filesystem the target must be on (statfs(2))
+  bool directory = false;     // the target is a directory (else a regular file)
+  // Entries of the original target directory that stay visible: each
+  // {from, to} binds original/<from> onto <to> in the mounted source (which
+  // must hold an empty file or directory named <to>). Single path
+  // components only, e.g. {"cpu2", "cpu0"} under /sys/devices/system/cpu.
+  std::vector<std::pair<std::string, std::string>> keep = {};
 };
 
 // For each plan: clone the source as a detached read-only, nosuid, nodev,
 // noexec bind mount (open_tree), then, in a forked single-threaded child
 // that entered the mount namespace of `pid`, resolve the target inside
 // `rootfs` without following any symlink (openat2 RESOLVE_IN_ROOT |
-// RESOLVE_NO_SYMLINKS), require a regular file on `fs_magic` whose mount
-// does not propagate (not shared, so nothing can leak to the host), and
-// attach through the fd (move_mount). Either every plan is applied or the
-// error of the first refusal is returned; mounts already made stay (the
-// container's namespace dies with it).
+// RESOLVE_NO_SYMLINKS), require a regular file (or directory) on
+// `fs_magic` whose mount does not propagate (not shared, so nothing can leak
+// to the host), and attach through the fd (move_mount). Every plan is
+// applied, or none: after a refusal the mounts already made are detached
+// again and the error names the refusal.
 Result<> ApplyMounts(pid_t pid, const std::string& rootfs, const std::vector<MountPlan>& plans);
 
 }  // namespace prochook

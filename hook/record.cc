@@ -14,6 +14,9 @@ std::string SerializeRecord(const ContainerRecord& r) {
   j["rootfs"] = r.rootfs;
   j["interval_ms"] = r.interval_ms;
   j["files"] = r.files;
+  j["cpu_view_quota"] = r.cpu_view_quota;
+  j["show_swap"] = r.show_swap;
+  j["container_uptime"] = r.container_uptime;
   nlohmann::json cg = nlohmann::json::object();
   for (const auto& [name, d] : r.cgroups) {
     if (d.present()) cg[name] = {{"version", d.version}, {"dir", d.dir}, {"mount", d.mount}};
@@ -33,6 +36,9 @@ Result<ContainerRecord> ParseRecord(std::string_view text) {
     r.rootfs = j.at("rootfs").get<std::string>();
     r.interval_ms = j.at("interval_ms").get<int64_t>();
     r.files = j.at("files").get<std::vector<std::string>>();
+    r.cpu_view_quota = j.at("cpu_view_quota").get<bool>();
+    r.show_swap = j.at("show_swap").get<bool>();
+    r.container_uptime = j.at("container_uptime").get<bool>();
     for (const auto& [name, d] : j.at("cgroups").items()) {
       r.cgroups[name] = {d.at("version").get<int>(), d.at("dir").get<std::string>(),
                          d.at("mount").get<std::string>()};

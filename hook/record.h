@@ -28,6 +28,9 @@ struct ContainerRecord {
   std::string rootfs;
   int64_t interval_ms = 1000;
   std::vector<std::string> files;  // names from the file table ("meminfo")
+  bool cpu_view_quota = true;      // CPU view: cpuset limited by the quota
+  bool show_swap = true;           // false: swap shown as zero
+  bool container_uptime = false;   // uptime/btime from the container start
   std::map<std::string, CgroupDir> cgroups;
 };
 

@@ -25,26 +25,40 @@ Result<> CreateStateDir(const std::string& run_dir, const std::string& dir) {
   return Ok{};
 }
 
+namespace {
+
+// Empties a directory prochook made: files, and subdirectories (the /sys
+// CPU view) up to `depth` levels. Never follows a symlink.
+Result<> EmptyDir(int fd, const std::string& path, int depth) {
+  DIR* d = ::fdopendir(::dup(fd));
+  if (d == nullptr) return Error::Sys("opendir " + path);
+  Result<> result = Ok{};
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (::unlinkat(fd, name.c_str(), 0) == 0 || errno == ENOENT) continue;
+    if (errno == EISDIR && depth > 0) {
+      UniqueFd sub(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (sub.valid()) {
+        if (auto r = EmptyDir(sub.get(), path + "/" + name, depth - 1); !r) result = r;
+      }
+      if (::unlinkat(fd, name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) continue;
+    }
+    result = Error::Sys("remove " + path + "/" + name);
+  }
+  ::closedir(d);
+  return result;
+}
+
+}  // namespace
+
 Result<> RemoveStateDir(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) {
     if (errno == ENOENT) return Ok{};
     return Error::Sys("open " + dir);
   }
-  DIR* d = ::fdopendir(::dup(fd.get()));
-  if (d == nullptr) return Error::Sys("opendir " + dir);
-  while (struct dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    // The directory holds only files prochook wrote.
-    if (::unlinkat(fd.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
-      int err = errno;
-      ::closedir(d);
-      errno = err;
-      return Error::Sys("unlink " + dir + "/" + name);
-    }
-  }
-  ::closedir(d);
+  TRY(EmptyDir(fd.get(), dir, 2), "state directory");
   if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return Error::Sys("rmdir " + dir);
   return Ok{};
 }

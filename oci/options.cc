@@ -1,9 +1,23 @@
 #include "oci/options.h"
 
 #include <charconv>
+#include <algorithm>
 #include <cmath>
 
 namespace prochook {
+namespace {
+
+// A two-valued annotation: sets *out when the value is one of the two.
+void ParseChoice(const std::map<std::string, std::string>& annotations, const char* key,
+                 const char* no, const char* yes, bool* out, std::vector<std::string>* warnings) {
+  auto it = annotations.find(key);
+  if (it == annotations.end()) return;
+  if (it->second == yes) *out = true;
+  else if (it->second == no) *out = false;
+  else warnings->push_back(std::string(key) + "=\"" + it->second + "\": expected " + no + " or " + yes);
+}
+
+}  // namespace
 
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   const std::string orig(text);
@@ -43,6 +57,31 @@ Options ParseOptions(const std::map<std::string, std::string>& annotations) {
     else o.warnings.push_back(std::string(kAnnotationPolicy) + "=\"" + it->second +
                               "\": expected fail-open or fail-closed");
   }
+  if (auto it = annotations.find(kAnnotationFiles); it != annotations.end()) {
+    std::vector<std::string> files;
+    std::string bad;
+    size_t start = 0;
+    while (start <= it->second.size()) {
+      size_t comma = it->second.find(',', start);
+      if (comma == std::string::npos) comma = it->second.size();
+      std::string name = it->second.substr(start, comma - start);
+      start = comma + 1;
+      if (name.empty()) continue;
+      const auto& all = AllFileNames();
+      if (std::find(all.begin(), all.end(), name) == all.end()) bad += (bad.empty() ? "" : ", ") + name;
+      else if (std::find(files.begin(), files.end(), name) == files.end()) files.push_back(name);
+    }
+    if (!bad.empty()) {
+      o.warnings.push_back(std::string(kAnnotationFiles) + ": unknown file(s) " + bad +
+                           "; serving all files");
+    } else {
+      o.files = files;
+    }
+  }
+  ParseChoice(annotations, kAnnotationCpuView, "cpuset", "quota", &o.cpu_view_quota, &o.warnings);
+  ParseChoice(annotations, kAnnotationSwap, "zero", "show", &o.show_swap, &o.warnings);
+  ParseChoice(annotations, kAnnotationUptime, "host", "container", &o.container_uptime,
+              &o.warnings);
   return o;
 }
 

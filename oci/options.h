@@ -14,6 +14,18 @@ namespace prochook {
 inline constexpr char kAnnotationDisable[] = "io.prochook.disable";
 inline constexpr char kAnnotationInterval[] = "io.prochook.interval";
 inline constexpr char kAnnotationPolicy[] = "io.prochook.policy";
+inline constexpr char kAnnotationFiles[] = "io.prochook.files";
+inline constexpr char kAnnotationCpuView[] = "io.prochook.cpu-view";
+inline constexpr char kAnnotationSwap[] = "io.prochook.swap";
+inline constexpr char kAnnotationUptime[] = "io.prochook.uptime";
+
+// The files a container can be served, by annotation name.
+inline const std::vector<std::string>& AllFileNames() {
+  static const std::vector<std::string> names = {"meminfo",   "cpuinfo", "stat",     "uptime",
+                                                 "loadavg",   "diskstats", "swaps", "pressure",
+                                                 "sys-cpu"};
+  return names;
+}
 
 enum class FailPolicy { kOpen, kClosed };
 
@@ -21,6 +33,10 @@ struct Options {
   bool disabled = false;
   std::chrono::milliseconds interval{1000};
   FailPolicy policy = FailPolicy::kOpen;
+  std::vector<std::string> files = AllFileNames();  // io.prochook.files=meminfo,stat,...
+  bool cpu_view_quota = true;   // io.prochook.cpu-view=cpuset|quota (cpuset+quota)
+  bool show_swap = true;        // io.prochook.swap=show|zero
+  bool container_uptime = false;  // io.prochook.uptime=host|container (see README: the ps trap)
   // Annotations that were present but not understood; each becomes a
   // warning and the default is kept, so a typo never stops a container.
   std::vector<std::string> warnings;

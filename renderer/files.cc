@@ -1,38 +1,183 @@
 #include "renderer/files.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+
 #include "common/io.h"
 #include "common/log.h"
+#include "common/text.h"
+#include "renderer/cpu_usage.h"
+#include "renderer/cpuinfo.h"
+#include "renderer/diskstats.h"
 #include "renderer/meminfo.h"
 #include "renderer/memory.h"
+#include "renderer/pressure.h"
+#include "renderer/swaps.h"
+#include "renderer/tasks.h"
+#include "renderer/uptime.h"
 
 namespace prochook {
 namespace {
 
-Result<std::string> RenderMeminfoFile(const ContainerRecord& record, const HostPaths& host) {
-  TRY_ASSIGN(std::string text, ReadFile(host.proc + "/meminfo"), "host meminfo");
-  std::optional<MemorySnapshot> memory;
-  auto cg = record.cgroups.find("memory");
-  if (cg != record.cgroups.end() && cg->second.present()) {
-    auto snap = ReadMemoryCgroup(cg->second);
-    if (snap) memory = std::move(*snap);
-    else LOG_WARN("meminfo shows host values: %s", snap.error().message().c_str());
+const CgroupDir kAbsent{};
+
+// Host /proc/uptime: "uptime idle\n", seconds.
+Result<double> ReadHostUptime(const std::string& proc) {
+  TRY_ASSIGN(std::string text, ReadFile(proc + "/uptime"), "host uptime");
+  double up = 0;
+  if (std::sscanf(text.c_str(), "%lf", &up) != 1 || up < 0) {
+    return Error::Msg("host uptime: unexpected \"" + text + "\"");
   }
-  return RenderMeminfo(ParseMeminfo(text), memory);
+  return up;
+}
+
+// 0..n-1 as the kernel prints a CPU mask: "0-3\n".
+std::string CpuRange(size_t n) {
+  std::vector<int> cpus(n);
+  std::iota(cpus.begin(), cpus.end(), 0);
+  return FormatCpuList(cpus) + "\n";
 }
 
 }  // namespace
 
-const std::vector<FileSpec>& FileTable() {
-  static const std::vector<FileSpec> table = {
-      {"meminfo", "proc/meminfo"},
-  };
-  return table;
+ContainerRenderer::ContainerRenderer(const ContainerRecord& record, HostPaths host)
+    : record_(record), host_(std::move(host)) {}
+
+bool ContainerRenderer::Wants(const char* name) const {
+  return std::find(record_.files.begin(), record_.files.end(), name) != record_.files.end();
 }
 
-Result<std::string> RenderFile(const std::string& name, const ContainerRecord& record,
-                               const HostPaths& host) {
-  if (name == "meminfo") return RenderMeminfoFile(record, host);
-  return Error::Msg("no renderer for file \"" + name + "\"");
+const CgroupDir& ContainerRenderer::Cgroup(const char* controller) const {
+  auto it = record_.cgroups.find(controller);
+  return it == record_.cgroups.end() ? kAbsent : it->second;
+}
+
+std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
+  std::vector<RenderedFile> out;
+  auto emit = [&](std::string path, Result<std::string> content) {
+    out.push_back({std::move(path), std::move(content)});
+  };
+
+  // The CPU view every CPU-listing file shares.
+  std::vector<int> online;
+  if (auto text = ReadFile(host_.sys_cpu + "/online"); text) {
+    if (auto cpus = ParseCpuList(*text); cpus) online = std::move(*cpus);
+  }
+  if (online.empty()) online = {0};
+  view_ = ComputeCpuView(ReadCpuLimits(Cgroup("cpuset"), Cgroup("cpu")), online,
+                         record_.cpu_view_quota ? CpuViewMode::kCpusetAndQuota
+                                                : CpuViewMode::kCpusetOnly);
+
+  // Memory, for meminfo and swaps; a missing controller means host values.
+  std::optional<MemorySnapshot> memory;
+  if (Wants("meminfo") || Wants("swaps")) {
+    if (Cgroup("memory").present()) {
+      auto snap = ReadMemoryCgroup(Cgroup("memory"));
+      if (snap) memory = std::move(*snap);
+      else LOG_WARN("memory shows host values: %s", snap.error().message().c_str());
+    }
+    if (memory && !record_.show_swap) {
+      memory->swap_limit = 0;
+      memory->swap_usage = 0;
+    }
+  }
+  if (Wants("meminfo")) {
+    auto text = ReadFile(host_.proc + "/meminfo");
+    emit("meminfo", text ? Result<std::string>(RenderMeminfo(ParseMeminfo(*text), memory))
+                         : Result<std::string>(text.error()));
+  }
+  if (Wants("swaps")) {
+    auto text = ReadFile(host_.proc + "/swaps");
+    emit("swaps", text ? Result<std::string>(RenderSwaps(*text, memory, record_.show_swap))
+                       : Result<std::string>(text.error()));
+  }
+  if (Wants("cpuinfo")) {
+    auto text = ReadFile(host_.proc + "/cpuinfo");
+    emit("cpuinfo", text ? Result<std::string>(RenderCpuinfo(ParseCpuinfo(*text), view_))
+                         : Result<std::string>(text.error()));
+  }
+
+  // The container's tasks: procs_running/blocked in stat, and loadavg.
+  std::optional<TaskSample> tasks;
+  if (Wants("stat") || Wants("loadavg")) {
+    const CgroupDir& cg = Cgroup("cpu").present() ? Cgroup("cpu")
+                          : Cgroup("pids").present() ? Cgroup("pids")
+                                                     : Cgroup("memory");
+    if (cg.present()) {
+      auto sample = SampleTasks(cg, host_.proc);
+      if (sample) tasks = *sample;
+    }
+  }
+
+  if (Wants("stat") || Wants("uptime")) {
+    auto host_stat = ReadFile(host_.proc + "/stat");
+    auto host_uptime = ReadHostUptime(host_.proc);
+    if (!host_stat || !host_uptime) {
+      Error e = !host_stat ? host_stat.error() : host_uptime.error();
+      if (Wants("stat")) emit("stat", e);
+      if (Wants("uptime")) emit("uptime", e);
+    } else {
+      StatInput in;
+      in.host = ParseHostStat(*host_stat);
+      in.view = view_;
+      const CgroupDir& acct = Cgroup("cpuacct").present() ? Cgroup("cpuacct") : Cgroup("cpu");
+      if (acct.present()) {
+        auto usage = ReadCpuUsage(acct);
+        if (usage) in.usage = std::move(*usage);
+      }
+      const UptimeFigures fig =
+          ComputeUptime(record_.container_uptime ? UptimeMode::kContainer : UptimeMode::kHost,
+                        *host_uptime, in.host.btime.value_or(0), record_.pid_start);
+      in.elapsed_ticks = fig.elapsed_ticks;
+      in.btime = fig.btime;
+      if (tasks) {
+        in.procs_running = tasks->running;
+        in.procs_blocked = tasks->uninterruptible;
+      }
+      std::string stat = RenderStat(in, stat_);
+      if (Wants("stat")) emit("stat", stat);
+      if (Wants("uptime")) emit("uptime", RenderUptime(fig.uptime_s, static_cast<double>(stat_.idle_ticks()) / kUserHz));
+    }
+  }
+
+  if (Wants("loadavg")) {
+    if (tasks) {
+      load_.Sample(tasks->running + tasks->uninterruptible, now_ms);
+      emit("loadavg", RenderLoadavg(load_, *tasks));
+    } else {
+      emit("loadavg", Error::Msg("the container's tasks cannot be read"));
+    }
+  }
+
+  if (Wants("diskstats")) {
+    auto text = ReadFile(host_.proc + "/diskstats");
+    if (!text) {
+      emit("diskstats", text.error());
+    } else if (!Cgroup("blkio").present()) {
+      emit("diskstats", *text);  // no I/O accounting: the host's view
+    } else {
+      auto io = ReadIoStats(Cgroup("blkio"));
+      emit("diskstats", io ? Result<std::string>(RenderDiskstats(*text, *io))
+                           : Result<std::string>(io.error()));
+    }
+  }
+
+  if (Wants("pressure")) {
+    for (const char* resource : {"cpu", "memory", "io"}) {
+      if (auto psi = ReadPressure(Cgroup("memory"), resource); psi) {
+        emit(std::string("pressure-") + resource, *psi);
+      }
+    }
+  }
+
+  if (Wants("sys-cpu")) {
+    const std::string range = CpuRange(view_.visible.size());
+    for (const char* name : {"online", "possible", "present"}) {
+      emit(std::string("sys-cpu/") + name, range);
+    }
+  }
+  return out;
 }
 
 }  // namespace prochook

@@ -1,32 +1,56 @@
-// The files prochook serves: where each is mounted and how it is made.
+// A container's files: reads the host and the container's cgroups once per
+// refresh and renders every file the container is served from that one
+// snapshot, so the files agree with each other. Holds what must outlive a
+// refresh: /proc/stat's last counters (never going backwards) and the load
+// average.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "common/result.h"
 #include "hook/record.h"
+#include "renderer/cpu_view.h"
+#include "renderer/loadavg.h"
+#include "renderer/stat.h"
 
 namespace prochook {
 
-struct FileSpec {
-  std::string name;    // file name in the state directory, e.g. "meminfo"
-  std::string target;  // mount target relative to the container rootfs
-};
-
-const std::vector<FileSpec>& FileTable();
-
-// Where the renderer reads host state: "/proc" normally, a fixture tree in
-// tests.
+// Where the host's state is read: the real paths normally, fixture trees
+// in tests.
 struct HostPaths {
   std::string proc = "/proc";
+  std::string sys_cpu = "/sys/devices/system/cpu";
 };
 
-// Reads the host and cgroup inputs of one file and renders it. A missing
-// cgroup controller falls back to host values; an unreadable host file is
-// an error (the last good content stays in place).
-Result<std::string> RenderFile(const std::string& name, const ContainerRecord& record,
-                               const HostPaths& host);
+struct RenderedFile {
+  std::string path;              // relative to the state directory, e.g. "sys-cpu/online"
+  Result<std::string> content;   // an error keeps the last good content in place
+};
+
+class ContainerRenderer {
+ public:
+  explicit ContainerRenderer(const ContainerRecord& record, HostPaths host = {});
+
+  // Renders every file of record.files ("pressure" yields pressure-cpu,
+  // -memory, -io where the cgroup has PSI; "sys-cpu" yields
+  // sys-cpu/{online,possible,present}). now_ms is CLOCK_MONOTONIC.
+  std::vector<RenderedFile> Render(int64_t now_ms);
+
+  // The CPU view of the last Render.
+  const CpuView& view() const { return view_; }
+
+ private:
+  bool Wants(const char* name) const;
+  const CgroupDir& Cgroup(const char* controller) const;
+
+  ContainerRecord record_;
+  HostPaths host_;
+  CpuView view_;
+  StatState stat_;
+  LoadAverage load_;
+};
 
 }  // namespace prochook

@@ -1,6 +1,7 @@
 #include "renderer/loop.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -32,42 +33,55 @@ int64_t NowMs() {
 class Refresher {
  public:
   Refresher(std::string state_dir, const ContainerRecord& record)
-      : dir_(std::move(state_dir)), record_(record) {}
+      : dir_(std::move(state_dir)), renderer_(record) {}
 
-  Result<> Refresh() {
-    Result<> result = Ok{};
-    for (const std::string& name : record_.files) {
-      auto store = stores_.find(name);
-      if (store == stores_.end()) {
-        TRY_ASSIGN(FileStore s, FileStore::Open(dir_ + "/" + name), name);
-        store = stores_.emplace(name, std::move(s)).first;
-      }
-      auto content = RenderFile(name, record_, HostPaths{});
-      auto written = content ? store->second.Update(*content) : Result<>(content.error());
-      if (!written) {
-        std::string& last = last_error_[name];
-        if (last != written.error().message()) {
-          last = written.error().message();
-          LOG_WARN("%s: %s (keeping last good content)", name.c_str(), last.c_str());
+  // Files that failed are left out of the summary (and keep any earlier
+  // content); the rest are written.
+  RenderSummary Refresh() {
+    RenderSummary summary;
+    for (RenderedFile& file : renderer_.Render(NowMs())) {
+      auto written = file.content ? Store(file.path) : Result<FileStore*>(file.content.error());
+      Result<> ok = written ? (*written)->Update(*file.content) : Result<>(written.error());
+      if (!ok) {
+        std::string& last = last_error_[file.path];
+        if (last != ok.error().message()) {
+          last = ok.error().message();
+          LOG_WARN("%s: %s (keeping last good content)", file.path.c_str(), last.c_str());
         }
-        result = written.error().Wrap(name);
       } else {
-        last_error_.erase(name);
+        last_error_.erase(file.path);
+        summary.rendered.push_back(file.path);
       }
     }
-    return result;
+    summary.view = renderer_.view();
+    return summary;
   }
 
  private:
+  Result<FileStore*> Store(const std::string& path) {
+    auto it = stores_.find(path);
+    if (it == stores_.end()) {
+      // Files of the /sys CPU view live in a subdirectory, readable (0755)
+      // by the container's users once mounted.
+      if (size_t slash = path.find('/'); slash != std::string::npos) {
+        const std::string sub = dir_ + "/" + path.substr(0, slash);
+        if (::mkdir(sub.c_str(), 0755) != 0 && errno != EEXIST) return Error::Sys("mkdir " + sub);
+      }
+      TRY_ASSIGN(FileStore s, FileStore::Open(dir_ + "/" + path), path);
+      it = stores_.emplace(path, std::move(s)).first;
+    }
+    return &it->second;
+  }
+
   std::string dir_;
-  const ContainerRecord& record_;
+  ContainerRenderer renderer_;
   std::map<std::string, FileStore> stores_;
   std::map<std::string, std::string> last_error_;
 };
 
 }  // namespace
 
-Result<> RenderAllOnce(const std::string& state_dir, const ContainerRecord& record) {
+RenderSummary RenderAllOnce(const std::string& state_dir, const ContainerRecord& record) {
   return Refresher(state_dir, record).Refresh();
 }
 

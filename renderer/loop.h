@@ -3,18 +3,26 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "hook/record.h"
+#include "renderer/cpu_view.h"
 
 namespace prochook {
 
 // Entry of `prochook render --state-dir DIR`. Returns the exit code.
 int RunRenderer(const std::string& state_dir);
 
-// Renders every file of the record into the state directory once.
-// Used by the hook before the renderer exists, so the mounts never show an
-// empty file.
-Result<> RenderAllOnce(const std::string& state_dir, const ContainerRecord& record);
+struct RenderSummary {
+  std::vector<std::string> rendered;  // paths relative to the state directory
+  CpuView view;                       // the CPU view they were rendered with
+};
+
+// Renders every file of the record into the state directory once (a file
+// that fails is logged and left out). Used by the hook before the renderer
+// exists, so the mounts never show an empty file, and to learn what to
+// mount.
+RenderSummary RenderAllOnce(const std::string& state_dir, const ContainerRecord& record);
 
 }  // namespace prochook

@@ -118,3 +118,31 @@ TEST_CASE("ParseOptions keeps defaults and warns on values it does not understan
   CHECK_FALSE(bad.disabled);
   CHECK(bad.warnings.size() == 3);
 }
+
+TEST_CASE("ParseOptions: files, CPU view, swap and uptime choices") {
+  Options d = ParseOptions({});
+  CHECK(d.files == AllFileNames());
+  CHECK(d.cpu_view_quota);
+  CHECK(d.show_swap);
+  CHECK_FALSE(d.container_uptime);
+
+  Options o = ParseOptions({{"io.prochook.files", "meminfo,stat,,meminfo,sys-cpu"},
+                            {"io.prochook.cpu-view", "cpuset"},
+                            {"io.prochook.swap", "zero"},
+                            {"io.prochook.uptime", "container"}});
+  CHECK(o.files == std::vector<std::string>{"meminfo", "stat", "sys-cpu"});
+  CHECK_FALSE(o.cpu_view_quota);
+  CHECK_FALSE(o.show_swap);
+  CHECK(o.container_uptime);
+  CHECK(o.warnings.empty());
+
+  // A typo never narrows what is served, and says what it did not understand.
+  Options bad = ParseOptions({{"io.prochook.files", "meminfo,memnifo"},
+                              {"io.prochook.cpu-view", "both"},
+                              {"io.prochook.uptime", "vm"}});
+  CHECK(bad.files == AllFileNames());
+  CHECK(bad.cpu_view_quota);
+  CHECK_FALSE(bad.container_uptime);
+  REQUIRE(bad.warnings.size() == 3);
+  CHECK(bad.warnings[0].find("memnifo") != std::string::npos);
+}

@@ -20,6 +20,8 @@ TEST_CASE("ContainerRecord survives a round trip through state.json") {
   r.rootfs = "/var/lib/x/rootfs";
   r.interval_ms = 250;
   r.files = {"meminfo"};
+  r.cpu_view_quota = false;
+  r.container_uptime = true;
   r.cgroups["memory"] = {1, "/sys/fs/cgroup/memory/a", "/sys/fs/cgroup/memory"};
   r.cgroups["cpuset"] = {};  // absent controllers are not written
   auto back = ParseRecord(SerializeRecord(r));
@@ -30,6 +32,9 @@ TEST_CASE("ContainerRecord survives a round trip through state.json") {
   CHECK(back->rootfs == r.rootfs);
   CHECK(back->interval_ms == 250);
   CHECK(back->files == r.files);
+  CHECK_FALSE(back->cpu_view_quota);
+  CHECK(back->show_swap);
+  CHECK(back->container_uptime);
   CHECK(back->cgroups.at("memory").dir == "/sys/fs/cgroup/memory/a");
   CHECK(back->cgroups.count("cpuset") == 0);
   CHECK_FALSE(ParseRecord(R"({"id":"x"})").ok());
@@ -48,14 +53,20 @@ TEST_CASE("ValidateContainerId refuses names that could leave the run directory"
   CHECK_FALSE(ValidateContainerId(std::string(2000, 'a')).ok());
 }
 
-TEST_CASE("ParseStartTime reads field 22 even when comm holds spaces and parens") {
-  const char* stat =
-      "4242 (a ) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
-      "555666 1000 100 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
-  auto t = ParseStartTime(stat);
-  REQUIRE(t.ok());
-  CHECK(*t == 555666u);
-  CHECK_FALSE(ParseStartTime("1 (x) S 1 2").ok());
+TEST_CASE("ParseStartTime reads field 22 after the comm, even when comm holds spaces and parens") {
+  // Real lines; then a comm with spaces and parentheses.
+  CHECK(ParseStartTime("1 (process_api) S 0 0 0 0 -1 4194560 67050 8357217 0 2432 1817 3120 "
+                       "31813 9985 10 -10 14 0 18 43466752 2773 18446744073709551615 1 1 0 0 0 "
+                       "0 0 4096 1256 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n")
+            .value() == 18u);
+  CHECK(ParseStartTime("26034 (cat) R 26031 26031 22039 0 -1 4194304 100 0 0 0 0 0 0 0 20 0 1 0 "
+                       "2003620 3133440 416 18446744073709551615\n")
+            .value() == 2003620u);
+  CHECK(ParseStartTime("7 (a) b (c)) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 4242 0 0\n").value() ==
+        4242u);
+  CHECK_FALSE(ParseStartTime("7 (a S 1 1").ok());
+  CHECK_FALSE(ParseStartTime("7 (a) S 1 1 1\n").ok());
+  CHECK_FALSE(ParseStartTime("7 (a) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 x 0\n").ok());
   auto self = ReadProcessStartTime(getpid());
   CHECK(self.ok());
 }

@@ -55,7 +55,7 @@ RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_tex
 
 std::string MissingPrerequisite() {
   if (geteuid() != 0) return "needs root (runc and mounts)";
-  for (const char* tool : {"runc", "free"}) {
+  for (const char* tool : {"runc", "free", "mpstat", "htop", "tmux"}) {
     if (bp::search_path(tool).empty()) return std::string(tool) + " is not installed";
   }
   if (!fs::exists("/usr/bin/busybox")) return "busybox-static is not installed";
@@ -146,6 +146,11 @@ void Container::Prepare(const Options& o) {
   c["linux"]["cgroupsPath"] = "/" + cgroup_parent_ + "/" + id_;
   c["linux"]["resources"] = nlohmann::json::object();
   if (o.memory_limit != 0) c["linux"]["resources"]["memory"] = {{"limit", o.memory_limit}};
+  if (!o.cpus.empty()) c["linux"]["resources"]["cpu"]["cpus"] = o.cpus;
+  if (o.cpu_quota_us != 0) {
+    c["linux"]["resources"]["cpu"]["quota"] = o.cpu_quota_us;
+    c["linux"]["resources"]["cpu"]["period"] = 100000;
+  }
   if (!o.annotations.empty()) c["annotations"] = o.annotations;
   if (!o.hook_stage.empty()) {
     nlohmann::json hook = {{"path", ProchookBinary()}, {"args", {"prochook", "hook"}}};

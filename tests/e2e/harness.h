@@ -41,6 +41,8 @@ class Container {
  public:
   struct Options {
     uint64_t memory_limit = 256ull << 20;      // 0: no limit
+    std::string cpus = "";                     // cpuset, e.g. "1"; "" for all
+    int64_t cpu_quota_us = 0;                  // per 100 ms period; 0: no quota
     std::string hook_stage = "createRuntime";  // or "prestart"; "" for no hooks
     std::map<std::string, std::string> annotations = {};
     // A host file bound over /proc/meminfo by runc itself (so prochook's

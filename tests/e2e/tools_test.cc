@@ -1,0 +1,158 @@
+// The full file set, as real tools inside a real runc container read it:
+// procps, sysstat, htop, python3 + psutil, busybox.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "tests/e2e/harness.h"
+
+namespace fs = std::filesystem;
+using namespace prochook::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+int HostCpus() { return static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)); }
+
+// Runs a command in the container and returns its stdout, failing the test
+// (with stderr) when it exits non-zero.
+std::string Out(const Container& c, const std::vector<std::string>& argv) {
+  RunResult r = c.Exec(argv);
+  INFO("command: " << argv[0] << " stderr: " << r.err);
+  CHECK(r.exit_code == 0);
+  return r.out;
+}
+
+int CountMatches(const std::string& text, const std::string& re) {
+  std::regex r(re, std::regex::multiline);
+  return static_cast<int>(std::distance(std::sregex_iterator(text.begin(), text.end(), r),
+                                        std::sregex_iterator()));
+}
+
+double Python(const Container& c, const std::string& expr) {
+  std::string out = Out(c, {"/usr/bin/python3", "-c", "import os, psutil; print(" + expr + ")"});
+  return std::stod(out);
+}
+
+}  // namespace
+
+TEST_CASE("tools: a quota of half a CPU shows one CPU everywhere, 256 MiB everywhere") {
+  if (SkipUnlessReady()) return;
+  REQUIRE_MESSAGE(HostCpus() >= 2, "the CPU view test needs a host with 2+ CPUs");
+  Container c({.cpu_quota_us = 50000});
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+
+  // The four sources of the CPU count agree (sched_getaffinity cannot be
+  // changed by files, so nproc still says the host's count).
+  CHECK(CountMatches(Out(c, {"cat", "/proc/cpuinfo"}), "^processor\\s*: ") == 1);
+  CHECK(Out(c, {"cat", "/proc/cpuinfo"}).find("processor\t: 0\n") != std::string::npos);
+  CHECK(CountMatches(Out(c, {"cat", "/proc/stat"}), "^cpu[0-9]+ ") == 1);
+  CHECK(Out(c, {"cat", "/sys/devices/system/cpu/online"}) == "0\n");
+  CHECK(Out(c, {"cat", "/sys/devices/system/cpu/possible"}) == "0\n");
+  CHECK(CountMatches(Out(c, {"ls", "-1", "/sys/devices/system/cpu"}), "^cpu[0-9]+$") == 1);
+  // The kept per-CPU entries are the host's real ones.
+  CHECK(Out(c, {"ls", "/sys/devices/system/cpu/cpu0/topology"}).find("core_id") !=
+        std::string::npos);
+  CHECK(Python(c, "os.cpu_count()") == 1);
+  CHECK(Python(c, "psutil.cpu_count()") == 1);
+  CHECK(Python(c, "len(psutil.cpu_times(percpu=True))") == 1);
+  CHECK(Python(c, "psutil.virtual_memory().total") == 268435456);
+
+  // procps
+  std::string top = Out(c, {"top", "-bn1"});
+  INFO("top -bn1:\n" << top);
+  CHECK(top.find("MiB Mem :    256.0 total") != std::string::npos);
+  std::string vmstat = Out(c, {"vmstat", "1", "2"});
+  CHECK(CountMatches(vmstat, "^\\s*[0-9]+\\s+[0-9]+\\s+") == 2);
+  // sysstat
+  std::string mpstat = Out(c, {"mpstat", "-P", "ALL", "1", "1"});
+  INFO("mpstat:\n" << mpstat);
+  CHECK(mpstat.find("(1 CPU)") != std::string::npos);
+  CHECK(CountMatches(mpstat, "^Average:\\s+[0-9]+\\s") == 1);
+  // busybox reads /proc/meminfo for its top (its free uses sysinfo(2)).
+  std::string bbtop = Out(c, {"busybox", "top", "-bn1"});
+  INFO("busybox top:\n" << bbtop);
+  CHECK(std::regex_search(bbtop, std::regex("Mem: [0-9]+K used, [0-9]+K free")));
+  std::smatch m;
+  REQUIRE(std::regex_search(bbtop, m, std::regex("Mem: ([0-9]+)K used, ([0-9]+)K free")));
+  CHECK(std::stoull(m[1]) + std::stoull(m[2]) <= 262144);
+}
+
+TEST_CASE("tools: a busy loop shows as ~100% of the one visible CPU; ps stays sane") {
+  if (SkipUnlessReady()) return;
+  REQUIRE_MESSAGE(HostCpus() >= 2, "needs a host with 2+ CPUs");
+  const std::string cpu = std::to_string(HostCpus() - 1);
+  Container c({.cpus = cpu, .annotations = {{"io.prochook.interval", "250ms"}}});
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+  // Host CPU N-1 is the container's CPU 0.
+  CHECK(Out(c, {"cat", "/sys/devices/system/cpu/online"}) == "0\n");
+  REQUIRE(c.Exec({"sh", "-c", "busybox nohup sh -c 'while :; do :; done' >/dev/null 2>&1 &"})
+              .exit_code == 0);
+  std::this_thread::sleep_for(6s);  // one loadavg period (5 s) and then some
+
+  std::string mpstat = Out(c, {"mpstat", "-P", "ALL", "1", "1"});
+  INFO("mpstat:\n" << mpstat);
+  std::smatch m;
+  REQUIRE(std::regex_search(mpstat, m, std::regex("Average:\\s+0\\s+([0-9.]+)\\s+[0-9.]+\\s+([0-9.]+)")));
+  CHECK(std::stod(m[1]) + std::stod(m[2]) > 85.0);  // %usr + %sys of CPU 0
+
+  std::string top = Out(c, {"top", "-bn2", "-d", "0.5"});
+  INFO("top:\n" << top);
+  // The second iteration's CPU line: idle near 0.
+  std::vector<double> idles;
+  std::regex idle_re("([0-9.]+) id,");
+  for (auto it = std::sregex_iterator(top.begin(), top.end(), idle_re); it != std::sregex_iterator(); ++it) {
+    idles.push_back(std::stod((*it)[1]));
+  }
+  REQUIRE(idles.size() == 2);
+  CHECK(idles[1] < 15.0);
+
+  // ps: START is today, ELAPSED small, %CPU high (uptime is the host's by
+  // default, so process start times stay consistent).
+  std::string ps = Out(c, {"ps", "-eo", "etimes,pcpu,args"});
+  INFO("ps:\n" << ps);
+  REQUIRE(std::regex_search(ps, m, std::regex("\\n\\s*([0-9]+)\\s+([0-9.]+)\\s+sh -c while")));
+  CHECK(std::stoi(m[1]) < 60);
+  CHECK(std::stod(m[2]) > 50.0);
+
+  std::string loadavg = Out(c, {"cat", "/proc/loadavg"});
+  INFO("loadavg: " << loadavg);
+  REQUIRE(std::regex_search(loadavg, m, std::regex("^([0-9.]+) [0-9.]+ [0-9.]+ ([0-9]+)/([0-9]+) [0-9]+\\n$")));
+  CHECK(std::stod(m[1]) > 0.05);  // the loop has been runnable for a period
+  CHECK(std::stoi(m[3]) < 20);    // the container's tasks, not the host's
+  CHECK(Python(c, "psutil.boot_time()") > 0);
+  std::string uptime = Out(c, {"uptime"});
+  CHECK(uptime.find("load average") != std::string::npos);
+}
+
+TEST_CASE("tools: htop shows one CPU meter and the container's memory") {
+  if (SkipUnlessReady()) return;
+  Container c({.cpu_quota_us = 50000});
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+  // tmux gives htop a terminal; capture its screen.
+  const std::string session = "prochook-" + c.id();
+  std::vector<std::string> exec = c.Runc({"exec", "-t", c.id(), "htop"});
+  std::string cmd;
+  for (const auto& a : exec) cmd += a + " ";
+  RunResult tmux = Run({"tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "40", cmd});
+  REQUIRE_MESSAGE(tmux.exit_code == 0, tmux.err);
+  std::string screen;
+  WaitFor(10s, [&] {
+    screen = Run({"tmux", "capture-pane", "-p", "-t", session}).out;
+    return screen.find("Mem[") != std::string::npos;
+  });
+  Run({"tmux", "kill-session", "-t", session});
+  INFO("htop screen:\n" << screen);
+  CHECK(screen.find("Mem[") != std::string::npos);
+  CHECK(std::regex_search(screen, std::regex("/256M\\]")));
+  CHECK(CountMatches(screen, "\\b0\\[") == 1);
+  CHECK(CountMatches(screen, "\\b1\\[") == 0);
+}
