@@ -110,13 +110,19 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
     }
   }
 
-  if (Wants("stat") || Wants("uptime")) {
+  // With the host's clock (the default) /proc/uptime is left to the kernel:
+  // a rendered copy is up to one interval old, and ps and top compute a
+  // process's age as uptime - starttime, so a process younger than the copy
+  // would show a negative ELAPSED and a nonsense %CPU. The container clock
+  // (io.prochook.uptime=container) renders it, trading ps for `uptime`.
+  const bool uptime = Wants("uptime") && record_.container_uptime;
+  if (Wants("stat") || uptime) {
     auto host_stat = ReadFile(host_.proc + "/stat");
     auto host_uptime = ReadHostUptime(host_.proc);
     if (!host_stat || !host_uptime) {
       Error e = !host_stat ? host_stat.error() : host_uptime.error();
       if (Wants("stat")) emit("stat", e);
-      if (Wants("uptime")) emit("uptime", e);
+      if (uptime) emit("uptime", e);
     } else {
       StatInput in;
       in.host = ParseHostStat(*host_stat);
@@ -137,7 +143,7 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
       }
       std::string stat = RenderStat(in, stat_);
       if (Wants("stat")) emit("stat", stat);
-      if (Wants("uptime")) emit("uptime", RenderUptime(fig.uptime_s, static_cast<double>(stat_.idle_ticks()) / kUserHz));
+      if (uptime) emit("uptime", RenderUptime(fig.uptime_s, static_cast<double>(stat_.idle_ticks()) / kUserHz));
     }
   }
 

@@ -36,7 +36,8 @@ class ContainerRenderer {
 
   // Renders every file of record.files ("pressure" yields pressure-cpu,
   // -memory, -io where the cgroup has PSI; "sys-cpu" yields
-  // sys-cpu/{online,possible,present}). now_ms is CLOCK_MONOTONIC.
+  // sys-cpu/{online,possible,present}; "uptime" only with the container
+  // clock). now_ms is CLOCK_MONOTONIC.
   std::vector<RenderedFile> Render(int64_t now_ms);
 
   // The CPU view of the last Render.

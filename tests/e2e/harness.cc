@@ -55,7 +55,7 @@ RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_tex
 
 std::string MissingPrerequisite() {
   if (geteuid() != 0) return "needs root (runc and mounts)";
-  for (const char* tool : {"runc", "free", "mpstat", "htop", "tmux"}) {
+  for (const char* tool : {"runc", "free", "mpstat", "htop", "tmux", "node", "iostat"}) {
     if (bp::search_path(tool).empty()) return std::string(tool) + " is not installed";
   }
   if (!fs::exists("/usr/bin/busybox")) return "busybox-static is not installed";

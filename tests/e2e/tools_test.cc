@@ -64,6 +64,10 @@ TEST_CASE("tools: a quota of half a CPU shows one CPU everywhere, 256 MiB everyw
   CHECK(Python(c, "len(psutil.cpu_times(percpu=True))") == 1);
   CHECK(Python(c, "psutil.virtual_memory().total") == 268435456);
 
+  // Node (libuv): CPUs from /proc/stat's cpuN lines, memory from meminfo.
+  std::string node = Out(c, {"node", "-e", "const os = require('os'); console.log(os.cpus().length, os.totalmem())"});
+  CHECK(node == "1 268435456\n");
+
   // procps
   std::string top = Out(c, {"top", "-bn1"});
   INFO("top -bn1:\n" << top);
@@ -75,6 +79,10 @@ TEST_CASE("tools: a quota of half a CPU shows one CPU everywhere, 256 MiB everyw
   INFO("mpstat:\n" << mpstat);
   CHECK(mpstat.find("(1 CPU)") != std::string::npos);
   CHECK(CountMatches(mpstat, "^Average:\\s+[0-9]+\\s") == 1);
+  std::string iostat = Out(c, {"iostat"});
+  INFO("iostat:\n" << iostat);
+  CHECK(iostat.find("(1 CPU)") != std::string::npos);
+  CHECK(iostat.find("Device") != std::string::npos);
   // busybox reads /proc/meminfo for its top (its free uses sysinfo(2)).
   std::string bbtop = Out(c, {"busybox", "top", "-bn1"});
   INFO("busybox top:\n" << bbtop);
@@ -93,8 +101,9 @@ TEST_CASE("tools: a busy loop shows as ~100% of the one visible CPU; ps stays sa
   REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
   // Host CPU N-1 is the container's CPU 0.
   CHECK(Out(c, {"cat", "/sys/devices/system/cpu/online"}) == "0\n");
-  REQUIRE(c.Exec({"sh", "-c", "busybox nohup sh -c 'while :; do :; done' >/dev/null 2>&1 &"})
+  REQUIRE(c.Exec({"sh", "-c", "sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 &"})
               .exit_code == 0);
+  REQUIRE(WaitFor(2s, [&] { return Out(c, {"ps", "-eo", "args"}).find("sh -c while") != std::string::npos; }));
   std::this_thread::sleep_for(6s);  // one loadavg period (5 s) and then some
 
   std::string mpstat = Out(c, {"mpstat", "-P", "ALL", "1", "1"});
@@ -116,11 +125,21 @@ TEST_CASE("tools: a busy loop shows as ~100% of the one visible CPU; ps stays sa
 
   // ps: START is today, ELAPSED small, %CPU high (uptime is the host's by
   // default, so process start times stay consistent).
-  std::string ps = Out(c, {"ps", "-eo", "etimes,pcpu,args"});
+  std::string ps = Out(c, {"ps", "-eo", "etimes,pcpu,lstart,args"});
   INFO("ps:\n" << ps);
-  REQUIRE(std::regex_search(ps, m, std::regex("\\n\\s*([0-9]+)\\s+([0-9.]+)\\s+sh -c while")));
+  REQUIRE(std::regex_search(ps, m, std::regex("\\n\\s*([0-9]+)\\s+([0-9.]+)\\s+(.{24}) sh -c while")));
   CHECK(std::stoi(m[1]) < 60);
   CHECK(std::stod(m[2]) > 50.0);
+  // LSTART is now, give or take the test's run time.
+  std::string lstart = Run({"date", "-d", m[3].str(), "+%s"}).out;
+  CHECK(std::abs(std::stol(lstart) - static_cast<long>(time(nullptr))) < 60);
+  // Every process in the container, ps itself included, is a few seconds
+  // old: none shows a negative (wrapped) age.
+  const std::regex age("\\n\\s*([0-9]+) ");
+  for (auto it = std::sregex_iterator(ps.begin(), ps.end(), age);
+       it != std::sregex_iterator(); ++it) {
+    CHECK(std::stoll((*it)[1]) < 60);
+  }
 
   std::string loadavg = Out(c, {"cat", "/proc/loadavg"});
   INFO("loadavg: " << loadavg);
@@ -153,6 +172,23 @@ TEST_CASE("tools: htop shows one CPU meter and the container's memory") {
   INFO("htop screen:\n" << screen);
   CHECK(screen.find("Mem[") != std::string::npos);
   CHECK(std::regex_search(screen, std::regex("/256M\\]")));
-  CHECK(CountMatches(screen, "\\b0\\[") == 1);
+  CHECK(CountMatches(screen, "(CPU|\\b[0-9]+)\\[") == 1);
   CHECK(CountMatches(screen, "\\b1\\[") == 0);
+}
+
+TEST_CASE("tools: io.prochook.uptime=container shows the container's age") {
+  if (SkipUnlessReady()) return;
+  Container c({.annotations = {{"io.prochook.uptime", "container"}}});
+  const time_t before = time(nullptr);
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+  std::this_thread::sleep_for(2s);
+  double up = std::stod(Out(c, {"cat", "/proc/uptime"}));
+  CHECK(up >= 0.5);
+  CHECK(up < 30);
+  // psutil.boot_time() is /proc/stat's btime: the container's start.
+  double boot = Python(c, "psutil.boot_time()");
+  CHECK(boot >= before - 2);
+  CHECK(boot <= time(nullptr));
+  CHECK(Out(c, {"uptime"}).find("up 0 min") != std::string::npos);
 }
