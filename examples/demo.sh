@@ -28,15 +28,20 @@ bundle() {
   runc spec --bundle "$dir"
   /usr/bin/python3 - "$dir/config.json" "$2" "$1" "$$" <<'PY'
 import json, sys
+SHOW = """free -m; echo
+echo "CPUs: cpuinfo $(grep -c ^processor /proc/cpuinfo), /proc/stat $(grep -c '^cpu[0-9]' /proc/stat),\
+ online $(cat /sys/devices/system/cpu/online), python $(python3 -c 'import os; print(os.cpu_count())')"
+echo; head -n 3 /proc/stat; echo "loadavg: $(cat /proc/loadavg)"; echo; cat /proc/swaps"""
 path, hooks, name, pid = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
 c = json.load(open(path))
 c["process"].update(terminal=False, env=["PATH=/usr/bin:/bin", "HOME=/root"],
-                    args=["sh", "-c", "free -m; echo; head -n 8 /proc/meminfo"])
+                    args=["sh", "-c", SHOW])
 c["root"] = {"path": "rootfs", "readonly": True}
 c["mounts"].append({"destination": "/usr", "type": "bind", "source": "/usr",
                     "options": ["rbind", "ro"]})
 c["linux"]["cgroupsPath"] = f"/prochook-demo-{pid}/{name}-{pid}"
 c["linux"]["resources"]["memory"] = {"limit": 256 << 20}
+c["linux"]["resources"]["cpu"] = {"quota": 100000, "period": 100000}  # one CPU
 if hooks:
     c["hooks"] = hooks
 json.dump(c, open(path, "w"), indent=2)
@@ -48,7 +53,7 @@ bundle demo-plain '{}'
 bundle demo-prochook "{\"createRuntime\": [$hook], \"poststop\": [$hook]}"
 
 echo
-echo "== runc container limited to 256 MiB, WITHOUT prochook (host's memory):"
+echo "== runc container limited to 256 MiB and 1 CPU, WITHOUT prochook (the host's memory and CPUs):"
 runc --root "$work/runc" run --bundle "$work/demo-plain" "demo-plain-$$" </dev/null
 echo
 echo "== the same container WITH prochook (hooks createRuntime + poststop):"

@@ -79,13 +79,6 @@ Result<std::vector<IoDeviceStat>> ReadV1(const std::string& dir) {
   return out;
 }
 
-bool AllZero(const IoDeviceStat& d) {
-  return d.read_ios == 0 && d.write_ios == 0 && d.read_bytes == 0 && d.write_bytes == 0 &&
-         d.discard_ios == 0 && d.discard_bytes == 0 && d.read_ms.value_or(0) == 0 &&
-         d.write_ms.value_or(0) == 0 && d.read_merged.value_or(0) == 0 &&
-         d.write_merged.value_or(0) == 0;
-}
-
 }  // namespace
 
 std::vector<RwStatLine> ParseRwStat(std::string_view text) {
@@ -167,8 +160,11 @@ std::string RenderDiskstats(std::string_view host_diskstats,
     auto minor = ParseU64(f[1]);
     if (!major || !minor || *major > UINT32_MAX || *minor > UINT32_MAX) continue;
     auto it = by_dev.find({static_cast<uint32_t>(*major), static_cast<uint32_t>(*minor)});
-    if (it == by_dev.end() || AllZero(*it->second)) continue;
-    const IoDeviceStat& d = *it->second;
+    // Every host device is listed, at zero until the container uses it:
+    // block devices are visible in the container (/sys/block), and a
+    // device appearing on first I/O would look like a hotplug to monitors.
+    static const IoDeviceStat kIdle;
+    const IoDeviceStat& d = it == by_dev.end() ? kIdle : *it->second;
     using ull = unsigned long long;
     // The ms fields are (unsigned int) in diskstats_show: they wrap there too.
     const auto read_ms = static_cast<uint32_t>(d.read_ms.value_or(0));
@@ -178,7 +174,7 @@ std::string RenderDiskstats(std::string_view host_diskstats,
     std::snprintf(buf, sizeof buf,
                   "%4u %7u %.*s %llu %llu %llu %u %llu %llu %llu %u %u %u %u %llu %llu %llu %u "
                   "%llu %u\n",
-                  d.major, d.minor, static_cast<int>(f[2].size()), f[2].data(),
+                  static_cast<unsigned>(*major), static_cast<unsigned>(*minor), static_cast<int>(f[2].size()), f[2].data(),
                   static_cast<ull>(d.read_ios), static_cast<ull>(d.read_merged.value_or(0)),
                   static_cast<ull>(d.read_bytes / 512), read_ms,
                   static_cast<ull>(d.write_ios), static_cast<ull>(d.write_merged.value_or(0)),

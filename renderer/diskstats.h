@@ -1,5 +1,5 @@
-// /proc/diskstats for a container: the host's devices the container did
-// I/O on, with the cgroup's own counters in block/genhd.c's layout.
+// /proc/diskstats for a container: the host's devices, with the cgroup's
+// own counters (zero where it did no I/O) in block/genhd.c's layout.
 // v1 (blkio): blkio.throttle.io_serviced{_recursive,} and
 // io_service_bytes{_recursive,}; ms and merges only from CFQ/BFQ's
 // io_service_time/io_merged files where present. v2: io.stat.
@@ -45,8 +45,8 @@ std::vector<IoDeviceStat> ParseIoStat(std::string_view text);
 // counters nor io.stat can be read.
 Result<std::vector<IoDeviceStat>> ReadIoStats(const CgroupDir& cg);
 
-// Pure. One line per host_diskstats line (host order) whose device has
-// non-zero stats in `stats`; the device name comes from the host line.
+// Pure. One line per well-formed host_diskstats line (host order, host
+// name) with the device's counters from `stats`, zeros if it has none.
 std::string RenderDiskstats(std::string_view host_diskstats,
                             const std::vector<IoDeviceStat>& stats);
 

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include <unistd.h>
+
 #include "common/io.h"
 #include "common/log.h"
 #include "common/text.h"
@@ -51,6 +53,26 @@ bool ContainerRenderer::Wants(const char* name) const {
 const CgroupDir& ContainerRenderer::Cgroup(const char* controller) const {
   auto it = record_.cgroups.find(controller);
   return it == record_.cgroups.end() ? kAbsent : it->second;
+}
+
+Result<StatInput> ContainerRenderer::ReadStatInput(UptimeFigures* fig) const {
+  TRY_ASSIGN(std::string host_stat, ReadFile(host_.proc + "/stat"), "host stat");
+  TRY_ASSIGN(double host_uptime, ReadHostUptime(host_.proc), "host uptime");
+  StatInput in;
+  in.host = ParseHostStat(host_stat);
+  in.view = view_;
+  // Without CPU accounting the visible CPUs show the host's figures; with
+  // it, an unreadable usage fails the refresh so the last good file stays
+  // (falling back to host figures would make the counters jump).
+  const CgroupDir& acct = Cgroup("cpuacct").present() ? Cgroup("cpuacct") : Cgroup("cpu");
+  if (acct.present()) {
+    TRY_ASSIGN(in.usage, ReadCpuUsage(acct), "CPU usage of " + acct.dir);
+  }
+  *fig = ComputeUptime(record_.container_uptime ? UptimeMode::kContainer : UptimeMode::kHost,
+                       host_uptime, in.host.btime.value_or(0), record_.pid_start);
+  in.elapsed_ticks = fig->elapsed_ticks;
+  in.btime = fig->btime;
+  return in;
 }
 
 std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
@@ -117,33 +139,21 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
   // (io.prochook.uptime=container) renders it, trading ps for `uptime`.
   const bool uptime = Wants("uptime") && record_.container_uptime;
   if (Wants("stat") || uptime) {
-    auto host_stat = ReadFile(host_.proc + "/stat");
-    auto host_uptime = ReadHostUptime(host_.proc);
-    if (!host_stat || !host_uptime) {
-      Error e = !host_stat ? host_stat.error() : host_uptime.error();
-      if (Wants("stat")) emit("stat", e);
-      if (uptime) emit("uptime", e);
+    UptimeFigures fig;
+    Result<StatInput> in = ReadStatInput(&fig);
+    if (!in) {
+      if (Wants("stat")) emit("stat", in.error());
+      if (uptime) emit("uptime", in.error());
     } else {
-      StatInput in;
-      in.host = ParseHostStat(*host_stat);
-      in.view = view_;
-      const CgroupDir& acct = Cgroup("cpuacct").present() ? Cgroup("cpuacct") : Cgroup("cpu");
-      if (acct.present()) {
-        auto usage = ReadCpuUsage(acct);
-        if (usage) in.usage = std::move(*usage);
-      }
-      const UptimeFigures fig =
-          ComputeUptime(record_.container_uptime ? UptimeMode::kContainer : UptimeMode::kHost,
-                        *host_uptime, in.host.btime.value_or(0), record_.pid_start);
-      in.elapsed_ticks = fig.elapsed_ticks;
-      in.btime = fig.btime;
       if (tasks) {
-        in.procs_running = tasks->running;
-        in.procs_blocked = tasks->uninterruptible;
+        in->procs_running = tasks->running;
+        in->procs_blocked = tasks->uninterruptible;
       }
-      std::string stat = RenderStat(in, stat_);
+      std::string stat = RenderStat(*in, stat_);
       if (Wants("stat")) emit("stat", stat);
-      if (uptime) emit("uptime", RenderUptime(fig.uptime_s, static_cast<double>(stat_.idle_ticks()) / kUserHz));
+      if (uptime) {
+        emit("uptime", RenderUptime(fig.uptime_s, static_cast<double>(stat_.idle_ticks()) / kUserHz));
+      }
     }
   }
 
@@ -170,18 +180,31 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
   }
 
   if (Wants("pressure")) {
+    // PSI is kept for every v2 cgroup whatever its controllers; in a hybrid
+    // layout any controller on v2 leads to the container's v2 cgroup.
+    const CgroupDir* v2 = &kAbsent;
+    for (const auto& [controller, cg] : record_.cgroups) {
+      if (cg.version == 2) v2 = &cg;
+    }
     for (const char* resource : {"cpu", "memory", "io"}) {
-      if (auto psi = ReadPressure(Cgroup("memory"), resource); psi) {
+      if (auto psi = ReadPressure(*v2, resource); psi) {
         emit(std::string("pressure-") + resource, *psi);
       }
     }
   }
 
   if (Wants("sys-cpu")) {
+    // Every CPU mask of drivers/base/cpu.c in the container's numbering:
+    // all visible CPUs are possible, present, online (and enabled, where
+    // the kernel has that file), none offline.
     const std::string range = CpuRange(view_.visible.size());
-    for (const char* name : {"online", "possible", "present"}) {
+    for (const char* name : {"online", "possible", "present", "enabled"}) {
+      if (std::string(name) == "enabled" && ::access((host_.sys_cpu + "/enabled").c_str(), F_OK) != 0) {
+        continue;
+      }
       emit(std::string("sys-cpu/") + name, range);
     }
+    emit("sys-cpu/offline", std::string("\n"));
   }
   return out;
 }

@@ -15,6 +15,7 @@
 #include "renderer/cpu_view.h"
 #include "renderer/loadavg.h"
 #include "renderer/stat.h"
+#include "renderer/uptime.h"
 
 namespace prochook {
 
@@ -36,7 +37,7 @@ class ContainerRenderer {
 
   // Renders every file of record.files ("pressure" yields pressure-cpu,
   // -memory, -io where the cgroup has PSI; "sys-cpu" yields
-  // sys-cpu/{online,possible,present}; "uptime" only with the container
+  // sys-cpu/{online,possible,present,offline,enabled}; "uptime" only with the container
   // clock). now_ms is CLOCK_MONOTONIC.
   std::vector<RenderedFile> Render(int64_t now_ms);
 
@@ -46,6 +47,8 @@ class ContainerRenderer {
  private:
   bool Wants(const char* name) const;
   const CgroupDir& Cgroup(const char* controller) const;
+  // The inputs of /proc/stat and the clock figures of /proc/uptime.
+  Result<StatInput> ReadStatInput(UptimeFigures* fig) const;
 
   ContainerRecord record_;
   HostPaths host_;

@@ -64,6 +64,12 @@ TEST_CASE("tools: a quota of half a CPU shows one CPU everywhere, 256 MiB everyw
   CHECK(Python(c, "len(psutil.cpu_times(percpu=True))") == 1);
   CHECK(Python(c, "psutil.virtual_memory().total") == 268435456);
 
+  // The host's block devices, with the container's I/O counters.
+  CHECK(CountMatches(Out(c, {"cat", "/proc/diskstats"}), "^\\s*[0-9]+\\s+[0-9]+ \\S+ ") ==
+        CountMatches(ReadText("/proc/diskstats"), "^\\s*[0-9]+\\s+[0-9]+ \\S+ "));
+  CHECK(Python(c, "len(psutil.disk_io_counters(perdisk=True))") >= 1);
+  CHECK(Out(c, {"cat", "/sys/devices/system/cpu/offline"}) == "\n");
+
   // Node (libuv): CPUs from /proc/stat's cpuN lines, memory from meminfo.
   std::string node = Out(c, {"node", "-e", "const os = require('os'); console.log(os.cpus().length, os.totalmem())"});
   CHECK(node == "1 268435456\n");

@@ -1,0 +1,246 @@
+// ContainerRenderer over fixture trees: a 4-CPU host and a container's
+// cgroups laid out as v1, v2 and hybrid. Every file is rendered from one
+// snapshot, so the files must agree with each other.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <regex>
+#include <string>
+
+#include "renderer/files.h"
+#include "tests/testing.h"
+
+using namespace prochook;
+using prochook::testing::TempDir;
+
+namespace {
+
+// One processor block of this machine's /proc/cpuinfo (trimmed flags).
+std::string CpuinfoBlock(int n) {
+  return "processor\t: " + std::to_string(n) +
+         "\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n"
+         "stepping\t: 1\ncpu MHz\t\t: 2096.022\ncache size\t: 1024 KB\nphysical id\t: 0\n"
+         "siblings\t: 4\ncore id\t\t: " +
+         std::to_string(n) + "\ncpu cores\t: 4\napicid\t\t: " + std::to_string(n) +
+         "\ninitial apicid\t: " + std::to_string(n) +
+         "\nfpu\t\t: yes\nflags\t\t: fpu vme de pse tsc msr\nbogomips\t: 4192.04\n"
+         "power management:\n\n";
+}
+
+// A 4-CPU, 8 GiB host (kernel formats; values from a real VM).
+std::map<std::string, std::string> HostFiles() {
+  return {
+      {"proc/meminfo",
+       "MemTotal:        8388608 kB\nMemFree:         6291456 kB\nMemAvailable:    7340032 kB\n"
+       "Buffers:           10240 kB\nCached:           819200 kB\nSwapCached:            0 kB\n"
+       "Active:           524288 kB\nInactive:         409600 kB\nShmem:              8192 kB\n"
+       "SwapTotal:       2097152 kB\nSwapFree:        2097152 kB\n"},
+      {"proc/cpuinfo", CpuinfoBlock(0) + CpuinfoBlock(1) + CpuinfoBlock(2) + CpuinfoBlock(3)},
+      {"proc/stat",
+       "cpu  40000 0 20000 4000000 100 0 50 0 0 0\n"
+       "cpu0 10000 0 5000 1000000 25 0 12 0 0 0\n"
+       "cpu1 10000 0 5000 1000000 25 0 12 0 0 0\n"
+       "cpu2 10000 0 5000 1000000 25 0 13 0 0 0\n"
+       "cpu3 10000 0 5000 1000000 25 0 13 0 0 0\n"
+       "intr 2747255 0 0 0\nctxt 3278852\nbtime 1795361617\nprocesses 38684\n"
+       "procs_running 3\nprocs_blocked 0\nsoftirq 2145323 0 398218 116 6406 218341 0 10 1215660 0 306572\n"},
+      {"proc/uptime", "10000.50 39000.00\n"},
+      {"proc/swaps",
+       "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+       "/dev/zram0                              partition\t2097148\t\t0\t\t100\n"},
+      {"proc/diskstats",
+       " 254       0 vda 195308 36670 10972482 39362 39742 44294 7316480 22818 0 28700 66479 "
+       "19003 108 4451704 3473 1705 825\n"},
+      // The container's one task, pid 4242 on the host, 1 in its namespace.
+      {"proc/4242/stat", "4242 (sleep) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 500000 0 0\n"},
+      {"proc/4242/status", "Name:\tsleep\nNSpid:\t4242\t1\n"},
+      {"sys/online", "0-3\n"},
+  };
+}
+
+ContainerRecord Record() {
+  ContainerRecord r;
+  r.id = "ct";
+  r.pid = 4242;
+  r.pid_start = 500000;
+  r.files = {"meminfo", "cpuinfo", "stat", "uptime", "loadavg", "diskstats",
+             "swaps", "pressure", "sys-cpu"};
+  return r;
+}
+
+std::map<std::string, std::string> RenderAll(ContainerRenderer& renderer, int64_t now_ms) {
+  std::map<std::string, std::string> out;
+  for (RenderedFile& f : renderer.Render(now_ms)) {
+    INFO("file " << f.path << ": " << (f.content.ok() ? "" : f.content.error().message()));
+    REQUIRE(f.content.ok());
+    out[f.path] = *f.content;
+  }
+  return out;
+}
+
+int Count(const std::string& text, const char* re) {
+  std::regex r(re, std::regex::multiline);
+  return static_cast<int>(std::distance(std::sregex_iterator(text.begin(), text.end(), r),
+                                        std::sregex_iterator()));
+}
+
+// The CPU count every CPU-listing file shows; fails the test if they differ.
+int AgreedCpus(const std::map<std::string, std::string>& f) {
+  const int cpuinfo = Count(f.at("cpuinfo"), "^processor\t: ");
+  CHECK(Count(f.at("stat"), "^cpu[0-9]+ ") == cpuinfo);
+  CHECK(f.at("sys-cpu/online") == (cpuinfo == 1 ? "0\n" : "0-" + std::to_string(cpuinfo - 1) + "\n"));
+  CHECK(f.at("sys-cpu/possible") == f.at("sys-cpu/online"));
+  CHECK(f.at("sys-cpu/present") == f.at("sys-cpu/online"));
+  CHECK(f.at("sys-cpu/offline") == "\n");
+  return cpuinfo;
+}
+
+std::string Field(const std::string& meminfo, const std::string& key) {
+  std::smatch m;
+  REQUIRE(std::regex_search(meminfo, m, std::regex("(^|\n)" + key + ":\\s+([0-9]+) kB\n")));
+  return m[2];
+}
+
+}  // namespace
+
+TEST_CASE("ContainerRenderer v1: 1.5 CPUs of cpuset 1-3, 256 MiB, files agree") {
+  TempDir t;
+  auto files = HostFiles();
+  files.merge(std::map<std::string, std::string>{
+      {"cg/cpuset/ct/cpuset.cpus", "1-3\n"},
+      {"cg/cpuset/ct/cpuset.effective_cpus", "1-3\n"},
+      {"cg/cpu/ct/cpu.cfs_quota_us", "150000\n"},
+      {"cg/cpu/ct/cpu.cfs_period_us", "100000\n"},
+      {"cg/cpu/ct/tasks", "4242\n"},
+      {"cg/cpuacct/ct/cpuacct.usage_all",
+       "cpu user system\n0 0 0\n1 3000000000 1000000000\n2 1000000000 0\n3 0 0\n"},
+      {"cg/memory/ct/memory.limit_in_bytes", "268435456\n"},
+      {"cg/memory/ct/memory.usage_in_bytes", "300000000\n"},  // above the limit
+      {"cg/memory/ct/memory.memsw.limit_in_bytes", "536870912\n"},
+      {"cg/memory/ct/memory.memsw.usage_in_bytes", "310000000\n"},
+      {"cg/memory/ct/memory.stat",
+       "cache 4096\nrss 1000\nshmem 0\ntotal_cache 8192\ntotal_rss 300000000\ntotal_shmem 0\n"
+       "total_active_anon 1000\ntotal_inactive_anon 0\ntotal_active_file 4096\n"
+       "total_inactive_file 4096\n"},
+      {"cg/blkio/ct/blkio.throttle.io_serviced_recursive",
+       "254:0 Read 120\n254:0 Write 30\n254:0 Discard 0\nTotal 150\n"},
+      {"cg/blkio/ct/blkio.throttle.io_service_bytes_recursive",
+       "254:0 Read 4915200\n254:0 Write 122880\n254:0 Discard 0\nTotal 5038080\n"},
+  });
+  t.Write(files);
+  ContainerRecord r = Record();
+  for (const char* c : {"cpuset", "cpu", "cpuacct", "memory", "blkio"}) {
+    r.cgroups[c] = {1, t.path() + "/cg/" + c + "/ct", t.path() + "/cg/" + c};
+  }
+  ContainerRenderer renderer(r, {t.path() + "/proc", t.path() + "/sys"});
+  auto f = RenderAll(renderer, 0);
+
+  CHECK(AgreedCpus(f) == 2);  // ceil(1.5) of the 3 CPUs of the cpuset
+  CHECK(renderer.view().visible == std::vector<int>{1, 2});
+  CHECK(Field(f.at("meminfo"), "MemTotal") == "262144");
+  CHECK(Field(f.at("meminfo"), "MemFree") == "0");  // usage above the limit: no underflow
+  CHECK(Field(f.at("meminfo"), "SwapTotal") == "262144");
+  CHECK(f.at("swaps").find("\n") != f.at("swaps").size() - 1);  // one entry below the header
+  // The cpuset's three CPUs' time is folded onto the two shown: 4 s user, 1 s system.
+  CHECK(f.at("stat").rfind("cpu  400 0 100 ", 0) == 0);
+  CHECK(f.at("stat").find("\nbtime 1795361617\n") != std::string::npos);
+  CHECK(f.at("stat").find("\nprocs_running 1\n") != std::string::npos);
+  CHECK(f.count("uptime") == 0);  // host clock: the kernel's own file stays
+  CHECK(f.at("loadavg").find(" 1/1 1\n") != std::string::npos);
+  CHECK(f.at("diskstats") ==
+        " 254       0 vda 120 0 9600 0 30 0 240 0 0 0 0 0 0 0 0 0 0\n");
+  CHECK(f.count("pressure-cpu") == 0);  // v1 has no PSI per cgroup
+
+  SUBCASE("swap hidden, cpuset-only view, container clock") {
+    r.show_swap = false;
+    r.cpu_view_quota = false;
+    r.container_uptime = true;
+    ContainerRenderer other(r, {t.path() + "/proc", t.path() + "/sys"});
+    auto g = RenderAll(other, 0);
+    CHECK(AgreedCpus(g) == 3);
+    CHECK(Field(g.at("meminfo"), "SwapTotal") == "0");
+    CHECK(Count(g.at("swaps"), "\n") == 1);
+    // 10000.50 s of host uptime, the init started at 5000 s: 5000.50 s.
+    CHECK(g.at("uptime").rfind("5000.50 ", 0) == 0);
+    CHECK(g.at("stat").find("\nbtime 1795366617\n") != std::string::npos);
+  }
+}
+
+TEST_CASE("ContainerRenderer v2: cpu.max at the parent, memory.max, io.stat, PSI") {
+  TempDir t;
+  auto files = HostFiles();
+  files.merge(std::map<std::string, std::string>{
+      {"cg/cpu.max", "max 100000\n"},
+      {"cg/pod/cpu.max", "100000 100000\n"},
+      {"cg/pod/ct/cpu.max", "max 100000\n"},
+      {"cg/pod/ct/cpuset.cpus.effective", "0-3\n"},
+      {"cg/pod/ct/cpu.stat", "usage_usec 3000000\nuser_usec 2000000\nsystem_usec 1000000\n"},
+      {"cg/pod/ct/cgroup.threads", "4242\n"},
+      {"cg/pod/ct/memory.max", "max\n"},
+      {"cg/pod/memory.max", "536870912\n"},
+      {"cg/pod/ct/memory.current", "104857600\n"},
+      {"cg/pod/ct/memory.stat", "anon 100000000\nfile 4096\nshmem 0\nactive_anon 100000000\n"},
+      {"cg/pod/ct/memory.swap.current", "0\n"},
+      {"cg/pod/ct/memory.swap.max", "max\n"},
+      {"cg/pod/ct/io.stat", "254:0 rbytes=4915200 wbytes=122880 rios=120 wios=30 dbytes=0 dios=0\n"},
+      {"cg/pod/ct/cpu.pressure",
+       "some avg10=1.00 avg60=0.50 avg300=0.10 total=12345\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"},
+      {"cg/pod/ct/memory.pressure",
+       "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"},
+      {"cg/pod/ct/io.pressure",
+       "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"},
+  });
+  t.Write(files);
+  ContainerRecord r = Record();
+  // Record keys are v1 names wherever the controller lives.
+  for (const char* c : {"cpuset", "cpu", "cpuacct", "memory", "blkio", "pids"}) {
+    r.cgroups[c] = {2, t.path() + "/cg/pod/ct", t.path() + "/cg"};
+  }
+  ContainerRenderer renderer(r, {t.path() + "/proc", t.path() + "/sys"});
+  auto first = RenderAll(renderer, 0);
+  CHECK(AgreedCpus(first) == 1);  // the parent's quota of one CPU
+  CHECK(Field(first.at("meminfo"), "MemTotal") == "524288");
+  CHECK(first.at("pressure-cpu").rfind("some avg10=1.00 ", 0) == 0);
+  CHECK(first.count("pressure-memory") == 1);
+  CHECK(first.count("pressure-io") == 1);
+  // v2 has no per-CPU split: the one CPU carries it all (2 s user, 1 s system).
+  CHECK(first.at("stat").rfind("cpu  200 0 100 ", 0) == 0);
+  CHECK(first.at("diskstats") == " 254       0 vda 120 0 9600 0 30 0 240 0 0 0 0 0 0 0 0 0 0\n");
+
+  // The cgroup's usage turns unreadable: /proc/stat fails this refresh (the
+  // writer keeps the last good content) rather than jump to host figures.
+  t.Write({{"cg/pod/ct/cpu.stat", "usage_usec 0\n"}});
+  for (RenderedFile& f : renderer.Render(1000)) {
+    CAPTURE(f.path);
+    CHECK(f.content.ok() == (f.path != "stat"));
+  }
+  // Usage back, lower than before (a recreated cgroup): never backwards.
+  t.Write({{"cg/pod/ct/cpu.stat", "usage_usec 100000\nuser_usec 50000\nsystem_usec 50000\n"}});
+  auto third = RenderAll(renderer, 2000);
+  INFO("third /proc/stat:\n" << third.at("stat"));
+  CHECK(third.at("stat").rfind("cpu  200 0 100 ", 0) == 0);
+}
+
+TEST_CASE("ContainerRenderer hybrid: v1 cpu and memory, v2 io; missing controllers fall back") {
+  TempDir t;
+  auto files = HostFiles();
+  files.merge(std::map<std::string, std::string>{
+      {"v1/memory/ct/memory.limit_in_bytes", "9223372036854771712\n"},  // "no limit" on v1
+      {"v1/memory/ct/memory.usage_in_bytes", "1048576\n"},
+      {"v1/memory/ct/memory.stat", "total_cache 0\ntotal_rss 1048576\n"},
+      {"v2/ct/io.stat", "254:0 rbytes=512 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n"},
+      {"v2/ct/cgroup.threads", "4242\n"},
+  });
+  t.Write(files);
+  ContainerRecord r = Record();
+  r.cgroups["memory"] = {1, t.path() + "/v1/memory/ct", t.path() + "/v1/memory"};
+  r.cgroups["blkio"] = {2, t.path() + "/v2/ct", t.path() + "/v2"};
+  r.cgroups["pids"] = {2, t.path() + "/v2/ct", t.path() + "/v2"};
+  ContainerRenderer renderer(r, {t.path() + "/proc", t.path() + "/sys"});
+  auto f = RenderAll(renderer, 0);
+  CHECK(AgreedCpus(f) == 4);                             // no cpu/cpuset: the host's CPUs
+  CHECK(Field(f.at("meminfo"), "MemTotal") == "8388608");  // no limit: the host's memory
+  CHECK(Field(f.at("meminfo"), "MemFree") != "8388608");   // but the container's usage
+  CHECK(f.at("diskstats") == " 254       0 vda 1 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+  CHECK(f.at("loadavg").find(" 1/1 1\n") != std::string::npos);
+}
