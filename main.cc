@@ -1,8 +1,14 @@
 // prochook: container-aware /proc files through an OCI hook.
 //
 //   prochook hook [--run-dir DIR] [STAGE]   OCI hook entry (state on stdin)
+//   prochook runtime [--prochook-runtime=PATH] ARGS...
+//                                           OCI runtime wrapper (Docker, containerd)
 //   prochook render --state-dir DIR         internal: one container's renderer
 //   prochook version
+// Invoked as prochook-runtime (a symlink), it is the runtime wrapper.
+
+#include <limits.h>
+#include <stdlib.h>
 
 #include <cstdio>
 #include <cstring>
@@ -14,6 +20,7 @@
 #include "hook/hook.h"
 #include "hook/record.h"
 #include "oci/json.h"
+#include "oci/runtime_wrapper.h"
 #include "renderer/loop.h"
 
 namespace {
@@ -22,6 +29,9 @@ constexpr char kVersion[] = "0.1.0";
 
 constexpr char kUsage[] =
     "usage: prochook hook [--run-dir DIR] [STAGE]   OCI hook (state on stdin)\n"
+    "       prochook runtime [--prochook-runtime=PATH] RUNTIME-ARGS...\n"
+    "                                               OCI runtime wrapper: adds the hooks,\n"
+    "                                               then execs PATH (default runc)\n"
     "       prochook version\n"
     "\n"
     "Configure as a createRuntime (or prestart) and a poststop hook with\n"
@@ -59,14 +69,29 @@ int Render(const std::vector<std::string>& args) {
   return prochook::RunRenderer(args[1]);
 }
 
+// prochook's own absolute path, written into hooks and engine configs.
+std::string SelfPath() {
+  char buf[PATH_MAX];
+  return ::realpath("/proc/self/exe", buf) != nullptr ? buf : "/proc/self/exe";
+}
+
+std::string BaseName(const char* path) {
+  const char* slash = strrchr(path, '/');
+  return slash != nullptr ? slash + 1 : path;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (BaseName(argv[0]) == prochook::kRuntimeLinkName) {
+    return prochook::RunRuntimeWrapper({argv + 1, argv + argc}, SelfPath());
+  }
   if (argc < 2) return Usage(nullptr);
   const std::string cmd = argv[1];
   const std::vector<std::string> rest(argv + 2, argv + argc);
   if (cmd == "hook") return Hook(rest);
   if (cmd == "render") return Render(rest);
+  if (cmd == "runtime") return prochook::RunRuntimeWrapper(rest, SelfPath());
   if (cmd == "version" || cmd == "--version") {
     printf("prochook %s\n", kVersion);
     return 0;

@@ -8,6 +8,7 @@
 
 #include "common/fd.h"
 #include "common/io.h"
+#include "renderer/own_cgroup.h"
 
 namespace prochook {
 namespace {
@@ -37,6 +38,9 @@ Result<pid_t> SpawnRenderer(const std::string& state_dir) {
     // Intermediate: new session so no terminal signal reaches the renderer,
     // then exit so the renderer is reparented away from the runtime.
     ::setsid();
+    // Join the renderers' cgroup here, so the renderer is born in it and is
+    // there by the time the hook returns.
+    JoinRendererCgroup();
     pid_t renderer = ::fork();
     if (renderer == 0) ExecRenderer(state_dir);
     (void)!::write(wr.get(), &renderer, sizeof renderer);

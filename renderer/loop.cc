@@ -16,7 +16,6 @@
 #include "hook/record.h"
 #include "hook/state_dir.h"
 #include "renderer/files.h"
-#include "renderer/own_cgroup.h"
 #include "renderer/writer.h"
 
 namespace prochook {
@@ -101,7 +100,6 @@ int RunRenderer(const std::string& state_dir) {
     LOG_ERROR("cannot start: %s", w.error().message().c_str());
     return 1;
   }
-  JoinRendererCgroup();
 
   // Watch the init through a pidfd, after checking it is still the process
   // the hook saw: a recycled pid must not keep us alive.

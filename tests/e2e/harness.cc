@@ -176,6 +176,10 @@ RunResult Container::Exec(const std::vector<std::string>& argv) const {
   return Run(v);
 }
 
+std::string Container::CgroupDir(const std::string& controller) const {
+  return "/sys/fs/cgroup/" + controller + "/" + cgroup_parent_ + "/" + id_;
+}
+
 int Container::InitPid() const {
   RunResult s = Run(Runc({"state", id_}));
   if (s.exit_code != 0) return 0;

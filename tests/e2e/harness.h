@@ -65,6 +65,8 @@ class Container {
   RunResult Exec(const std::vector<std::string>& argv) const;
   // The runc command line prefix for this container's runc root.
   std::vector<std::string> Runc(const std::vector<std::string>& args) const;
+  // The container's cgroup directory in a v1 hierarchy ("cpuacct").
+  std::string CgroupDir(const std::string& controller) const;
   // Host pid of the container init (from `runc state`), 0 if none.
   int InitPid() const;
   // `runc kill KILL`, wait for the init to exit, `runc delete`.

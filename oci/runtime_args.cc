@@ -1,0 +1,51 @@
+#include "oci/runtime_args.h"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+namespace prochook {
+namespace {
+
+bool TakesValue(std::string_view flag) {
+  static constexpr std::array<std::string_view, 7> kFlags = {
+      "--root", "--log", "--log-format", "--log-level", "--criu", "--rootless", "--cgroup-manager"};
+  return std::find(kFlags.begin(), kFlags.end(), flag) != kFlags.end();
+}
+
+// "--bundle X", "--bundle=X", "-b X", "-b=X" from the command's flags.
+std::optional<std::string> FindBundle(const std::vector<std::string>& args, size_t from) {
+  for (size_t i = from; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") break;
+    for (std::string_view flag : {"--bundle", "-b"}) {
+      if (a == flag && i + 1 < args.size()) return args[i + 1];
+      if (a.size() > flag.size() && a.compare(0, flag.size(), flag) == 0 && a[flag.size()] == '=') {
+        return a.substr(flag.size() + 1);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+RuntimeCommand ParseRuntimeCommand(const std::vector<std::string>& args) {
+  RuntimeCommand out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.empty() || a[0] != '-') {
+      out.command = a;
+      if (CommandCreatesContainer(a)) out.bundle = FindBundle(args, i + 1);
+      return out;
+    }
+    if (a.find('=') == std::string::npos && TakesValue(a)) ++i;
+  }
+  return out;
+}
+
+bool CommandCreatesContainer(const std::string& command) {
+  return command == "create" || command == "run";
+}
+
+}  // namespace prochook
