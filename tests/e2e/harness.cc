@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/process.hpp>
 #include <cstdlib>
@@ -53,17 +54,20 @@ RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_tex
   return r;
 }
 
-std::string MissingPrerequisite() {
+std::string MissingPrerequisite(const std::vector<std::string>& extra_tools) {
   if (geteuid() != 0) return "needs root (runc and mounts)";
-  for (const char* tool : {"runc", "free", "mpstat", "htop", "tmux", "node", "iostat"}) {
-    if (bp::search_path(tool).empty()) return std::string(tool) + " is not installed";
+  std::vector<std::string> tools = {"runc", "free", "mpstat", "htop", "tmux", "node", "iostat"};
+  tools.insert(tools.end(), extra_tools.begin(), extra_tools.end());
+  for (const std::string& tool : tools) {
+    const bool found = tool.find('/') != std::string::npos ? fs::exists(tool) : !bp::search_path(tool).empty();
+    if (!found) return tool + " is not installed";
   }
   if (!fs::exists("/usr/bin/busybox")) return "busybox-static is not installed";
   return "";
 }
 
-bool SkipUnlessReady() {
-  const std::string missing = MissingPrerequisite();
+bool SkipUnlessReady(const std::vector<std::string>& extra_tools) {
+  const std::string missing = MissingPrerequisite(extra_tools);
   if (missing.empty()) return false;
   const char* ci = std::getenv("CI");
   if (ci != nullptr && std::string(ci) == "true") {
@@ -97,6 +101,18 @@ void WriteText(const fs::path& p, const std::string& text) {
 
 }  // namespace
 
+void MakeRootfs(const std::string& dir) {
+  const fs::path root = dir;
+  for (const char* d : {"proc", "sys", "dev", "tmp", "etc", "usr", "run", "root"}) {
+    fs::create_directories(root / d);
+  }
+  for (const char* l : {"bin", "lib", "lib64", "sbin"}) {
+    fs::create_directory_symlink(std::string("usr/") + l, root / l);
+  }
+  WriteText(root / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+  WriteText(root / "etc/group", "root:x:0:\n");
+}
+
 Container::Container(const Options& o) {
   try {
     Prepare(o);
@@ -113,20 +129,11 @@ void Container::Prepare(const Options& o) {
   char tmpl[] = "/tmp/prochook-e2e-XXXXXX";
   REQUIRE(::mkdtemp(tmpl) != nullptr);
   bundle_ = tmpl;
+  runtime_ = o.runtime;
   runc_root_ = bundle_ + "/runc-root";
   cgroup_parent_ = "prochook-e2e-" + tag;
 
-  const fs::path root = fs::path(bundle_) / "rootfs";
-  for (const char* d : {"proc", "sys", "dev", "tmp", "etc", "usr", "run", "root"}) {
-    fs::create_directories(root / d);
-  }
-  // Debian 12 is merged-/usr: the host's /bin, /lib, /lib64, /sbin are links
-  // into /usr, so one read-only bind of /usr brings every tool.
-  for (const char* l : {"bin", "lib", "lib64", "sbin"}) {
-    fs::create_directory_symlink(std::string("usr/") + l, root / l);
-  }
-  WriteText(root / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
-  WriteText(root / "etc/group", "root:x:0:\n");
+  MakeRootfs(bundle_ + "/rootfs");
 
   RunResult spec = Run({"runc", "spec", "--bundle", bundle_});
   REQUIRE_MESSAGE(spec.exit_code == 0, "runc spec: " << spec.err);
@@ -160,7 +167,7 @@ void Container::Prepare(const Options& o) {
 }
 
 std::vector<std::string> Container::Runc(const std::vector<std::string>& args) const {
-  std::vector<std::string> v = {"runc", "--root", runc_root_};
+  std::vector<std::string> v = {runtime_, "--root", runc_root_};
   v.insert(v.end(), args.begin(), args.end());
   return v;
 }
@@ -199,11 +206,29 @@ void Container::Stop() {
 
 Container::~Container() {
   Stop();
+  RemoveCgroups(cgroup_parent_);
   std::error_code ec;
-  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-    fs::remove(h.path() / cgroup_parent_, ec);  // rmdir: empty once runc deleted
-  }
   fs::remove_all(bundle_, ec);
+}
+
+void RemoveCgroups(const std::string& name) {
+  auto remove_all = [&] {
+    bool left = false;
+    std::error_code ec;
+    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+      const fs::path top = h.path() / name;
+      if (!fs::exists(top)) continue;
+      std::vector<fs::path> dirs;
+      for (const auto& e : fs::recursive_directory_iterator(top, ec)) {
+        if (e.is_directory()) dirs.push_back(e.path());
+      }
+      std::sort(dirs.begin(), dirs.end(), [](auto& a, auto& b) { return a.string().size() > b.string().size(); });
+      dirs.push_back(top);
+      for (const auto& d : dirs) left = (::rmdir(d.c_str()) != 0 && errno != ENOENT) || left;
+    }
+    return !left;
+  };
+  WaitFor(std::chrono::seconds(5), remove_all);
 }
 
 std::map<std::string, uint64_t> MeminfoFields(const std::string& text) {

@@ -24,9 +24,15 @@ RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_tex
 
 // Why the end-to-end tests cannot run here, or "" when they can. In CI a
 // reason is a failure; elsewhere the tests skip and print it.
-std::string MissingPrerequisite();
+// extra_tools: programs this test needs besides the common ones.
+std::string MissingPrerequisite(const std::vector<std::string>& extra_tools = {});
 // True when the caller should return (skipping); fails the test in CI.
-bool SkipUnlessReady();
+bool SkipUnlessReady(const std::vector<std::string>& extra_tools = {});
+
+// Makes a minimal rootfs in dir: empty /proc, /sys, ..., bin/lib/sbin links
+// into /usr (Debian 12 is merged-/usr), so binding the host's /usr
+// read-only brings every tool.
+void MakeRootfs(const std::string& dir);
 
 // The prochook binary under test (absolute path, from runfiles).
 std::string ProchookBinary();
@@ -43,6 +49,7 @@ class Container {
     uint64_t memory_limit = 256ull << 20;      // 0: no limit
     std::string cpus = "";                     // cpuset, e.g. "1"; "" for all
     int64_t cpu_quota_us = 0;                  // per 100 ms period; 0: no quota
+    std::string runtime = "runc";              // or "crun"
     std::string hook_stage = "createRuntime";  // or "prestart"; "" for no hooks
     std::map<std::string, std::string> annotations = {};
     // A host file bound over /proc/meminfo by runc itself (so prochook's
@@ -63,7 +70,7 @@ class Container {
   RunResult Start();
   // `runc exec <id> argv...`.
   RunResult Exec(const std::vector<std::string>& argv) const;
-  // The runc command line prefix for this container's runc root.
+  // The runtime's command line prefix for this container's state root.
   std::vector<std::string> Runc(const std::vector<std::string>& args) const;
   // The container's cgroup directory in a v1 hierarchy ("cpuacct").
   std::string CgroupDir(const std::string& controller) const;
@@ -77,12 +84,17 @@ class Container {
 
   std::string id_;
   std::string bundle_;
+  std::string runtime_;
   std::string runc_root_;
   std::string cgroup_parent_;
   bool stopped_ = false;
 };
 
 std::string ReadText(const std::string& path);
+
+// Removes /sys/fs/cgroup/*/<name> and every cgroup below it (rmdir, deepest
+// first), retrying for a few seconds while their last tasks exit.
+void RemoveCgroups(const std::string& name);
 
 // Fields of /proc/meminfo text, in kB.
 std::map<std::string, uint64_t> MeminfoFields(const std::string& text);

@@ -1,0 +1,327 @@
+#include "tests/e2e/engines.h"
+
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/process.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace bp = boost::process;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace prochook::e2e {
+namespace {
+
+std::atomic<int> g_serial{0};
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+void Write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::trunc) << text; }
+
+// Engines leave mounts under their state dirs (podman's storage, dockerd's
+// overlays when it dies); detach them, deepest first, before removing.
+void UnmountUnder(const std::string& dir) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::vector<std::string> points;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, point;
+    f >> id >> parent >> dev >> root >> point;
+    if (point.compare(0, dir.size() + 1, dir + "/") == 0) points.push_back(point);
+  }
+  std::sort(points.begin(), points.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
+  for (const std::string& p : points) ::umount2(p.c_str(), MNT_DETACH);
+}
+
+// Whether any process still names dir on its command line: podman's
+// conmon runs `podman container cleanup` after the container exits, and
+// shims outlive their tasks briefly; both write under dir.
+bool ProcessesUse(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& p : fs::directory_iterator("/proc", ec)) {
+    const std::string cmdline = ReadText((p.path() / "cmdline").string());
+    if (cmdline.find(dir) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// A daemon this test started: stopped by its pid, SIGTERM then SIGKILL.
+class Daemon {
+ public:
+  Daemon(const std::vector<std::string>& argv, const std::string& log)
+      : child_(bp::search_path(argv[0]), bp::args(std::vector<std::string>(argv.begin() + 1, argv.end())),
+               bp::std_out > log, bp::std_err > log, bp::std_in < "/dev/null") {}
+  ~Daemon() {
+    if (!child_.running()) return;
+    ::kill(child_.id(), SIGTERM);
+    if (!WaitFor(20s, [&] { return !child_.running(); })) ::kill(child_.id(), SIGKILL);
+    child_.wait();
+  }
+
+ private:
+  bp::child child_;
+};
+
+}  // namespace
+
+std::string EngineName(Engine e) {
+  switch (e) {
+    case Engine::kRunc: return "runc";
+    case Engine::kCrun: return "crun";
+    case Engine::kPodmanRunc: return "podman+runc";
+    case Engine::kPodmanCrun: return "podman+crun";
+    case Engine::kDocker: return "docker";
+    case Engine::kContainerd: return "containerd";
+  }
+  return "?";
+}
+
+std::vector<std::string> EngineTools(Engine e) {
+  switch (e) {
+    case Engine::kRunc: return {"runc"};
+    case Engine::kCrun: return {"crun"};
+    case Engine::kPodmanRunc: return {"podman", "runc"};
+    case Engine::kPodmanCrun: return {"podman", "crun"};
+    // /usr/bin/docker: Debian's client, matching its dockerd.
+    case Engine::kDocker: return {"dockerd", "/usr/bin/docker", "containerd", "tar"};
+    case Engine::kContainerd: return {"containerd", "ctr", "containerd-shim-runc-v2"};
+  }
+  return {};
+}
+
+void PrepareCgroupsForCrun() {
+  const std::string v2 = ReadText("/sys/fs/cgroup/unified/cgroup.controllers");
+  if (v2.find("hugetlb") == std::string::npos) return;
+  fs::create_directories("/sys/fs/cgroup/hugetlb");
+  RunResult m = Run({"mount", "-t", "cgroup", "-o", "hugetlb", "cgroup", "/sys/fs/cgroup/hugetlb"});
+  REQUIRE_MESSAGE(m.exit_code == 0, "mounting a v1 hugetlb hierarchy for crun: " << m.err);
+}
+
+class EngineContainer::Impl {
+ public:
+  explicit Impl(const std::string& kind) {
+    tag_ = "prochook-e2e-" + std::to_string(getpid()) + "-" + kind + "-" + std::to_string(g_serial++);
+    char tmpl[] = "/tmp/prochook-eng-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    work_ = tmpl;
+    MakeRootfs(work_ + "/rootfs");
+  }
+  virtual ~Impl() {
+    WaitFor(20s, [&] { return !ProcessesUse(work_); });
+    UnmountUnder(work_);
+    std::error_code ec;
+    fs::remove_all(work_, ec);
+    // The engines were told to put the container under /<tag>.
+    RemoveCgroups(tag_);
+  }
+  virtual RunResult Start(const Limits& l, std::string* id) = 0;
+  virtual RunResult Exec(const std::vector<std::string>& argv) = 0;
+  virtual void Remove() = 0;
+
+ protected:
+  std::vector<std::string> Cat(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  }
+  std::string tag_;
+  std::string work_;
+};
+
+namespace {
+
+// runc and crun: prochook in config.json's hooks (the harness's Container).
+class RuntimeImpl : public EngineContainer::Impl {
+ public:
+  explicit RuntimeImpl(const std::string& runtime) : Impl(runtime), runtime_(runtime) {}
+  RunResult Start(const EngineContainer::Limits& l, std::string* id) override {
+    c_ = std::make_unique<Container>(
+        Container::Options{.memory_limit = l.memory, .cpu_quota_us = l.cpu_quota_us, .runtime = runtime_});
+    *id = c_->id();
+    return c_->Start();
+  }
+  RunResult Exec(const std::vector<std::string>& argv) override { return c_->Exec(argv); }
+  void Remove() override {
+    if (c_) c_->Stop();
+  }
+
+ private:
+  std::string runtime_;
+  std::unique_ptr<Container> c_;
+};
+
+// podman with a hooks.d directory, as examples/hooks.d/prochook.json.
+class PodmanImpl : public EngineContainer::Impl {
+ public:
+  explicit PodmanImpl(const std::string& runtime) : Impl("podman"), runtime_(runtime) {}
+  ~PodmanImpl() override { Remove(); }
+  RunResult Start(const EngineContainer::Limits& l, std::string* id) override {
+    fs::create_directories(work_ + "/hooks");
+    Write(work_ + "/hooks/prochook.json",
+          R"({"version": "1.0.0", "hook": {"path": ")" + ProchookBinary() +
+              R"(", "args": ["prochook", "hook"]}, "when": {"always": true}, )"
+              R"("stages": ["createRuntime", "poststop"]})");
+    // --rootfs is a flag: the rootfs comes where an image would.
+    RunResult r = Run(Podman({"run", "-d", "--name", tag_, "--network", "none", "--memory",
+                              std::to_string(l.memory), "--cpu-period", "100000", "--cpu-quota",
+                              std::to_string(l.cpu_quota_us), "--cgroup-parent", "/" + tag_,
+                              "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "-v",
+                              "/usr:/usr:ro", "--rootfs", work_ + "/rootfs", "sleep", "100000"}));
+    *id = Trim(r.out);
+    started_ = r.exit_code == 0;
+    return r;
+  }
+  RunResult Exec(const std::vector<std::string>& argv) override {
+    return Run(Podman(Cat({"exec", tag_}, argv)));
+  }
+  void Remove() override {
+    if (started_) Run(Podman({"rm", "-f", "-t", "0", tag_}));
+    started_ = false;
+  }
+
+ private:
+  std::vector<std::string> Podman(const std::vector<std::string>& args) {
+    return Cat({"podman", "--root", work_ + "/storage", "--runroot", work_ + "/run", "--cgroup-manager",
+                "cgroupfs", "--events-backend", "file", "--hooks-dir", work_ + "/hooks", "--runtime",
+                runtime_},
+               args);
+  }
+  std::string runtime_;
+  bool started_ = false;
+};
+
+// dockerd with prochook as a runtime in daemon.json.
+class DockerImpl : public EngineContainer::Impl {
+ public:
+  DockerImpl() : Impl("docker") {}
+  ~DockerImpl() override {
+    Remove();
+    daemon_.reset();
+  }
+  RunResult Start(const EngineContainer::Limits& l, std::string* id) override {
+    Write(work_ + "/daemon.json", R"({"runtimes": {"prochook": {"path": ")" + ProchookBinary() +
+                                      R"(", "runtimeArgs": ["runtime"]}}})");
+    // No bridge, no iptables: nothing may carry traffic to a private range.
+    daemon_ = std::make_unique<Daemon>(
+        std::vector<std::string>{"dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false",
+                                 "--ip6tables=false", "--data-root", work_ + "/data", "--exec-root",
+                                 work_ + "/exec", "--pidfile", work_ + "/dockerd.pid", "-H",
+                                 "unix://" + work_ + "/docker.sock", "--config-file",
+                                 work_ + "/daemon.json"},
+        work_ + "/dockerd.log");
+    if (!WaitFor(60s, [&] { return Run(Docker({"info"})).exit_code == 0; })) {
+      return {1, "", "dockerd did not come up:\n" + ReadText(work_ + "/dockerd.log")};
+    }
+    RunResult import = Run({"sh", "-c", "tar -C " + work_ + "/rootfs -c . | /usr/bin/docker -H unix://" +
+                                            work_ + "/docker.sock import - prochook-e2e"});
+    if (import.exit_code != 0) return import;
+    RunResult r = Run(Docker({"run", "-d", "--runtime", "prochook", "--network", "none", "--memory",
+                              std::to_string(l.memory), "--cpu-period", "100000", "--cpu-quota",
+                              std::to_string(l.cpu_quota_us), "--cgroup-parent", "/" + tag_, "-v",
+                              "/usr:/usr:ro", "--name", tag_, "prochook-e2e", "sleep", "100000"}));
+    *id = Trim(r.out);
+    started_ = r.exit_code == 0;
+    return r;
+  }
+  RunResult Exec(const std::vector<std::string>& argv) override {
+    return Run(Docker(Cat({"exec", tag_}, argv)));
+  }
+  void Remove() override {
+    if (started_) Run(Docker({"rm", "-f", tag_}));
+    started_ = false;
+  }
+
+ private:
+  std::vector<std::string> Docker(const std::vector<std::string>& args) {
+    return Cat({"/usr/bin/docker", "-H", "unix://" + work_ + "/docker.sock"}, args);
+  }
+  std::unique_ptr<Daemon> daemon_;
+  bool started_ = false;
+};
+
+// containerd with the runc shim's BinaryName pointing at prochook-runtime.
+class ContainerdImpl : public EngineContainer::Impl {
+ public:
+  ContainerdImpl() : Impl("containerd") {}
+  ~ContainerdImpl() override {
+    Remove();
+    daemon_.reset();
+  }
+  RunResult Start(const EngineContainer::Limits& l, std::string* id) override {
+    Write(work_ + "/config.toml", "version = 2\nroot = \"" + work_ + "/root\"\nstate = \"" + work_ +
+                                      "/state\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"
+                                      "[grpc]\n  address = \"" + work_ + "/containerd.sock\"\n"
+                                      "[ttrpc]\n  address = \"" + work_ + "/containerd.sock.ttrpc\"\n");
+    daemon_ = std::make_unique<Daemon>(
+        std::vector<std::string>{"containerd", "--config", work_ + "/config.toml"}, work_ + "/containerd.log");
+    if (!WaitFor(30s, [&] { return Run(Ctr({"version"})).exit_code == 0; })) {
+      return {1, "", "containerd did not come up:\n" + ReadText(work_ + "/containerd.log")};
+    }
+    fs::create_symlink(ProchookBinary(), work_ + "/prochook-runtime");
+    *id = tag_;
+    RunResult r = Run(Ctr({"run", "-d", "--rootfs", "--env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                           "--runtime", "io.containerd.runc.v2", "--runc-binary",
+                           work_ + "/prochook-runtime", "--memory-limit", std::to_string(l.memory),
+                           "--cpu-period", "100000", "--cpu-quota", std::to_string(l.cpu_quota_us),
+                           "--cgroup", "/" + tag_ + "/" + tag_, "--mount",
+                           "type=bind,src=/usr,dst=/usr,options=rbind:ro", work_ + "/rootfs", tag_,
+                           "sleep", "100000"}));
+    started_ = r.exit_code == 0;
+    return r;
+  }
+  RunResult Exec(const std::vector<std::string>& argv) override {
+    return Run(Ctr(Cat({"task", "exec", "--exec-id", "e" + std::to_string(g_serial++), tag_}, argv)));
+  }
+  void Remove() override {
+    if (!started_) return;
+    started_ = false;
+    Run(Ctr({"task", "kill", "-s", "SIGKILL", tag_}));
+    WaitFor(10s, [&] { return Run(Ctr({"task", "rm", tag_})).exit_code == 0; });
+    Run(Ctr({"container", "rm", tag_}));
+  }
+
+ private:
+  std::vector<std::string> Ctr(const std::vector<std::string>& args) {
+    return Cat({"ctr", "--address", work_ + "/containerd.sock"}, args);
+  }
+  std::unique_ptr<Daemon> daemon_;
+  bool started_ = false;
+};
+
+}  // namespace
+
+EngineContainer::EngineContainer(Engine engine, const Limits& limits) {
+  switch (engine) {
+    case Engine::kRunc: impl_ = std::make_unique<RuntimeImpl>("runc"); break;
+    case Engine::kCrun:
+      PrepareCgroupsForCrun();
+      impl_ = std::make_unique<RuntimeImpl>("crun");
+      break;
+    case Engine::kPodmanRunc: impl_ = std::make_unique<PodmanImpl>("runc"); break;
+    case Engine::kPodmanCrun:
+      PrepareCgroupsForCrun();
+      impl_ = std::make_unique<PodmanImpl>("crun");
+      break;
+    case Engine::kDocker: impl_ = std::make_unique<DockerImpl>(); break;
+    case Engine::kContainerd: impl_ = std::make_unique<ContainerdImpl>(); break;
+  }
+  start_ = impl_->Start(limits, &id_);
+}
+
+EngineContainer::~EngineContainer() = default;
+
+RunResult EngineContainer::Exec(const std::vector<std::string>& argv) const { return impl_->Exec(argv); }
+
+void EngineContainer::Remove() { impl_->Remove(); }
+
+}  // namespace prochook::e2e

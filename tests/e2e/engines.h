@@ -1,0 +1,54 @@
+// One container per engine, with prochook configured the way README tells
+// a user to: runc and crun with hooks in config.json, podman with a hooks.d
+// directory, Docker with a daemon.json runtime entry, containerd with the
+// runc shim's BinaryName. Daemons (dockerd, containerd) are private to the
+// test: own sockets, state and data dirs under /tmp, no network (dockerd
+// --bridge=none), stopped by pid. Everything is removed by the destructor.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/harness.h"
+
+namespace prochook::e2e {
+
+enum class Engine { kRunc, kCrun, kPodmanRunc, kPodmanCrun, kDocker, kContainerd };
+
+std::string EngineName(Engine e);
+// The programs an engine needs (for SkipUnlessReady).
+std::vector<std::string> EngineTools(Engine e);
+
+// crun refuses a hybrid layout with a controller on cgroup2 (here hugetlb):
+// mount a v1 hugetlb hierarchy, which moves it off v2 (idempotent).
+void PrepareCgroupsForCrun();
+
+class EngineContainer {
+ public:
+  struct Limits {
+    uint64_t memory = 256ull << 20;
+    int64_t cpu_quota_us = 100000;  // per 100 ms: one CPU
+  };
+  // Starts the container (sleep); check start().exit_code.
+  EngineContainer(Engine engine, const Limits& limits);
+  ~EngineContainer();
+  EngineContainer(const EngineContainer&) = delete;
+  EngineContainer& operator=(const EngineContainer&) = delete;
+
+  const RunResult& start() const { return start_; }
+  // The OCI id, which names prochook's state dir.
+  const std::string& id() const { return id_; }
+  RunResult Exec(const std::vector<std::string>& argv) const;
+  // Removes the container the engine's way (rm -f, task kill + rm, ...).
+  void Remove();
+
+  class Impl;  // one per engine, in engines.cc
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  RunResult start_;
+  std::string id_;
+};
+
+}  // namespace prochook::e2e

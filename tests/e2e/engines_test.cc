@@ -1,0 +1,58 @@
+// The integration matrix: every engine, a container with 256 MiB and a
+// quota of one CPU, prochook configured as README says. Inside: MemTotal
+// and the CPU count; after removal: no state dir, renderer or mount left.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "tests/e2e/engines.h"
+
+namespace fs = std::filesystem;
+using namespace prochook::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool Alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+
+void CheckEngine(Engine engine) {
+  if (SkipUnlessReady(EngineTools(engine))) return;
+  INFO("engine: " << EngineName(engine));
+  EngineContainer c(engine, {});
+  REQUIRE_MESSAGE(c.start().exit_code == 0, "start: " << c.start().err << c.start().out);
+  const std::string dir = "/run/prochook/" + c.id();
+  REQUIRE_MESSAGE(fs::exists(dir + "/state.json"), "no state dir " << dir);
+
+  RunResult mem = c.Exec({"head", "-n", "1", "/proc/meminfo"});
+  CHECK(mem.exit_code == 0);
+  CHECK(mem.out == "MemTotal:         262144 kB\n");
+  RunResult online = c.Exec({"cat", "/sys/devices/system/cpu/online"});
+  CHECK(online.out == "0\n");
+  RunResult cpus = c.Exec({"grep", "-c", "^processor", "/proc/cpuinfo"});
+  CHECK(cpus.out == "1\n");
+  RunResult py = c.Exec({"python3", "-c", "import os; print(os.cpu_count())"});
+  CHECK(py.out == "1\n");
+
+  std::istringstream pidline(ReadText(dir + "/renderer.pid"));
+  int renderer = 0;
+  pidline >> renderer;
+  CHECK(Alive(renderer));
+
+  c.Remove();
+  CHECK(WaitFor(10s, [&] { return !fs::exists(dir); }));
+  CHECK(WaitFor(5s, [&] { return !Alive(renderer); }));
+  CHECK(ReadText("/proc/self/mountinfo").find("/run/prochook/" + c.id()) == std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("engines: runc, hooks in config.json") { CheckEngine(Engine::kRunc); }
+TEST_CASE("engines: crun, hooks in config.json") { CheckEngine(Engine::kCrun); }
+TEST_CASE("engines: podman with runc, hooks.d") { CheckEngine(Engine::kPodmanRunc); }
+TEST_CASE("engines: podman with crun, hooks.d") { CheckEngine(Engine::kPodmanCrun); }
+TEST_CASE("engines: docker, prochook runtime in daemon.json") { CheckEngine(Engine::kDocker); }
+TEST_CASE("engines: containerd, runc shim BinaryName = prochook-runtime") {
+  CheckEngine(Engine::kContainerd);
+}
