@@ -6,6 +6,9 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
 
 namespace prochook {
 namespace {
@@ -35,6 +38,15 @@ int SyslogPriority(LogLevel level) {
 
 }  // namespace
 
+LogLevel LevelFromEnv() {
+  const char* v = getenv("PROCHOOK_LOG_LEVEL");
+  if (v == nullptr) return LogLevel::kInfo;
+  for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+    if (strcmp(v, LevelName(l)) == 0) return l;
+  }
+  return LogLevel::kInfo;
+}
+
 void ConfigureLog(const LogConfig& config) {
   g_config = config;
   snprintf(g_tag, sizeof g_tag, "%s", config.tag);
@@ -51,7 +63,7 @@ void Log(LogLevel level, const char* fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
 
-  if (g_config.fd >= 0) {
+  if (g_config.fd >= 0 || g_config.file_fd >= 0) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
@@ -61,7 +73,8 @@ void Log(LogLevel level, const char* fmt, ...) {
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                      tm.tm_sec, ts.tv_nsec / 1000000, g_config.tag, getpid(), LevelName(level), msg);
     if (n > static_cast<int>(sizeof line)) n = sizeof line;
-    if (n > 0) (void)!write(g_config.fd, line, static_cast<size_t>(n));
+    if (n > 0 && g_config.fd >= 0) (void)!write(g_config.fd, line, static_cast<size_t>(n));
+    if (n > 0 && g_config.file_fd >= 0) (void)!write(g_config.file_fd, line, static_cast<size_t>(n));
   }
   if (g_config.syslog) syslog(SyslogPriority(level), "%s: %s", g_config.tag, msg);
   errno = saved_errno;

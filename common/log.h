@@ -1,7 +1,8 @@
 // A tiny logger. One line per call, written with a single write(2) from a
 // stack buffer, so it is safe between fork and exec and never interleaves.
-// The hook logs to stderr (the runtime captures it) and to syslog; the
-// renderer logs to a file in its state directory.
+// The hook logs to stderr (the runtime captures it), to syslog and to
+// <run dir>/hook.log; the renderer logs to a file in its state directory.
+// PROCHOOK_LOG_LEVEL=debug|info|warn|error sets the level (default info).
 #pragma once
 
 #include <cstdarg>
@@ -12,10 +13,14 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
 struct LogConfig {
   int fd = 2;                    // where lines go; -1 for nowhere
+  int file_fd = -1;              // also append them here (a log file); -1 for none
   bool syslog = false;           // also send to syslog(3)
   LogLevel min = LogLevel::kInfo;
   const char* tag = "prochook";  // e.g. "prochook hook <id>"
 };
+
+// The level named by $PROCHOOK_LOG_LEVEL, else kInfo.
+LogLevel LevelFromEnv();
 
 // Replaces the process-wide log configuration (call before forking).
 void ConfigureLog(const LogConfig& config);

@@ -1,8 +1,10 @@
 #include "hook/hook.h"
 
 #include <algorithm>
+#include <fcntl.h>
 #include <sys/stat.h>
 
+#include "common/fd.h"
 #include "common/io.h"
 #include "common/log.h"
 #include "hook/cgroups.h"
@@ -80,9 +82,25 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
   return r;
 }
 
+// <run dir>/hook.log: where an operator finds why a container was declined
+// (runtimes drop a successful hook's stderr, and syslog may be absent).
+// Kept under 1 MiB by moving it to hook.log.1.
+UniqueFd OpenHookLog(const std::string& run_dir) {
+  ::mkdir(run_dir.c_str(), 0700);
+  const std::string path = run_dir + "/" + kHookLogFile;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && st.st_size > (1 << 20)) {
+    ::rename(path.c_str(), (path + ".1").c_str());
+  }
+  return UniqueFd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+}
+
 }  // namespace
 
 int RunHook(const HookArgs& args, std::string_view state_text) {
+  const UniqueFd log_file = OpenHookLog(args.run_dir);
+  LogConfig log{.fd = 2, .file_fd = log_file.get(), .syslog = true, .min = LevelFromEnv(), .tag = "prochook hook"};
+  ConfigureLog(log);
   auto state = ParseState(state_text);
   if (!state) {
     LOG_ERROR("%s", state.error().message().c_str());
@@ -93,7 +111,8 @@ int RunHook(const HookArgs& args, std::string_view state_text) {
     return 2;
   }
   const std::string tag = "prochook hook " + state->id;
-  ConfigureLog({.fd = 2, .syslog = true, .min = LogLevel::kInfo, .tag = tag.c_str()});
+  log.tag = tag.c_str();
+  ConfigureLog(log);
 
   const std::string dir = StateDirPath(args.run_dir, state->id);
   if (args.stage == "poststop" || state->status == "stopped") {

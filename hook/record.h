@@ -20,6 +20,7 @@ inline constexpr char kDefaultRunDir[] = "/run/prochook";
 inline constexpr char kRecordFile[] = "state.json";
 inline constexpr char kRendererPidFile[] = "renderer.pid";
 inline constexpr char kRendererLogFile[] = "renderer.log";
+inline constexpr char kHookLogFile[] = "hook.log";  // in the run dir, for all containers
 
 struct ContainerRecord {
   std::string id;

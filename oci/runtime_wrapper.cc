@@ -52,7 +52,7 @@ Result<HookEdit> EditBundle(const std::string& bundle, const std::string& self) 
 }  // namespace
 
 int RunRuntimeWrapper(std::vector<std::string> args, const std::string& self) {
-  ConfigureLog({.fd = 2, .syslog = true, .min = LogLevel::kInfo, .tag = "prochook runtime"});
+  ConfigureLog({.fd = 2, .syslog = true, .min = LevelFromEnv(), .tag = "prochook runtime"});
   std::string runtime;
   const std::string flag_eq = std::string(kRuntimeFlag) + "=";
   if (!args.empty() && args[0].compare(0, flag_eq.size(), flag_eq) == 0) {

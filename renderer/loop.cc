@@ -87,7 +87,7 @@ RenderSummary RenderAllOnce(const std::string& state_dir, const ContainerRecord&
 int RunRenderer(const std::string& state_dir) {
   UniqueFd log_fd(::open((state_dir + "/" + kRendererLogFile).c_str(),
                          O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  ConfigureLog({.fd = log_fd.get(), .syslog = false, .min = LogLevel::kInfo,
+  ConfigureLog({.fd = log_fd.get(), .syslog = false, .min = LevelFromEnv(),
                 .tag = "prochook renderer"});
 
   auto text = ReadFile(state_dir + "/" + kRecordFile);

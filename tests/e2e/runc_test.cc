@@ -199,6 +199,12 @@ TEST_CASE("runc: fail-open when the target is not procfs; fail-closed refuses th
     REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
     CHECK(c.Exec({"cat", "/proc/meminfo"}).out == "MemTotal:       1 kB\n");  // untouched
     CHECK_FALSE(fs::exists(c.state_dir()));  // nothing left behind
+    // The operator finds why in the hook's log.
+    const std::string log = ReadText("/run/prochook/hook.log");
+    const size_t line = log.rfind("prochook hook " + c.id());
+    REQUIRE(line != std::string::npos);
+    CHECK(log.find("policy fail-open", line) != std::string::npos);
+    CHECK(log.find("is not a procfs file", line) != std::string::npos);
     CHECK(ReadText("/proc/self/mountinfo").find("prochook/" + c.id()) == std::string::npos);
   }
   {
