@@ -56,3 +56,14 @@ TEST_CASE("engines: docker, prochook runtime in daemon.json") { CheckEngine(Engi
 TEST_CASE("engines: containerd, runc shim BinaryName = prochook-runtime") {
   CheckEngine(Engine::kContainerd);
 }
+
+TEST_CASE("engines: crun with the hook at prestart, for older engines") {
+  if (SkipUnlessReady({"crun"})) return;
+  PrepareCgroupsForCrun();
+  Container c({.memory_limit = 128ull << 20, .runtime = "crun", .hook_stage = "prestart"});
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "crun run: " << start.err);
+  CHECK(c.Exec({"head", "-n", "1", "/proc/meminfo"}).out == "MemTotal:         131072 kB\n");
+  c.Stop();
+  CHECK(WaitFor(10s, [&] { return !fs::exists(c.state_dir()); }));
+}
