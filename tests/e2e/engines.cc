@@ -146,7 +146,8 @@ class RuntimeImpl : public EngineContainer::Impl {
   explicit RuntimeImpl(const std::string& runtime) : Impl(runtime), runtime_(runtime) {}
   RunResult Start(const EngineContainer::Limits& l, std::string* id) override {
     c_ = std::make_unique<Container>(
-        Container::Options{.memory_limit = l.memory, .cpu_quota_us = l.cpu_quota_us, .runtime = runtime_});
+        Container::Options{.memory_limit = l.memory, .cpu_quota_us = l.cpu_quota_us, .runtime = runtime_,
+                           .annotations = l.annotations});
     *id = c_->id();
     return c_->Start();
   }
@@ -172,11 +173,13 @@ class PodmanImpl : public EngineContainer::Impl {
               R"(", "args": ["prochook", "hook"]}, "when": {"always": true}, )"
               R"("stages": ["createRuntime", "poststop"]})");
     // --rootfs is a flag: the rootfs comes where an image would.
-    RunResult r = Run(Podman({"run", "-d", "--name", tag_, "--network", "none", "--memory",
-                              std::to_string(l.memory), "--cpu-period", "100000", "--cpu-quota",
-                              std::to_string(l.cpu_quota_us), "--cgroup-parent", "/" + tag_,
-                              "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "-v",
-                              "/usr:/usr:ro", "--rootfs", work_ + "/rootfs", "sleep", "100000"}));
+    std::vector<std::string> run = {"run", "-d", "--name", tag_, "--network", "none", "--memory",
+                                    std::to_string(l.memory), "--cpu-period", "100000", "--cpu-quota",
+                                    std::to_string(l.cpu_quota_us), "--cgroup-parent", "/" + tag_,
+                                    "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "-v",
+                                    "/usr:/usr:ro"};
+    for (const auto& [k, v] : l.annotations) run = Cat(run, {"--annotation", k + "=" + v});
+    RunResult r = Run(Podman(Cat(run, {"--rootfs", work_ + "/rootfs", "sleep", "100000"})));
     *id = Trim(r.out);
     started_ = r.exit_code == 0;
     return r;
@@ -209,6 +212,7 @@ class DockerImpl : public EngineContainer::Impl {
     daemon_.reset();
   }
   RunResult Start(const EngineContainer::Limits& l, std::string* id) override {
+    REQUIRE_MESSAGE(l.annotations.empty(), "docker run cannot set OCI annotations");
     Write(work_ + "/daemon.json", R"({"runtimes": {"prochook": {"path": ")" + ProchookBinary() +
                                       R"(", "runtimeArgs": ["runtime"]}}})");
     // No bridge, no iptables: nothing may carry traffic to a private range.
@@ -269,13 +273,15 @@ class ContainerdImpl : public EngineContainer::Impl {
     }
     fs::create_symlink(ProchookBinary(), work_ + "/prochook-runtime");
     *id = tag_;
-    RunResult r = Run(Ctr({"run", "-d", "--rootfs", "--env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+    std::vector<std::string> annotations;
+    for (const auto& [k, v] : l.annotations) annotations = Cat(annotations, {"--annotation", k + "=" + v});
+    RunResult r = Run(Ctr(Cat(Cat({"run", "-d"}, annotations), {"--rootfs", "--env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
                            "--runtime", "io.containerd.runc.v2", "--runc-binary",
                            work_ + "/prochook-runtime", "--memory-limit", std::to_string(l.memory),
                            "--cpu-period", "100000", "--cpu-quota", std::to_string(l.cpu_quota_us),
                            "--cgroup", "/" + tag_ + "/" + tag_, "--mount",
                            "type=bind,src=/usr,dst=/usr,options=rbind:ro", work_ + "/rootfs", tag_,
-                           "sleep", "100000"}));
+                           "sleep", "100000"})));
     started_ = r.exit_code == 0;
     return r;
   }

@@ -6,6 +6,7 @@
 // --bridge=none), stopped by pid. Everything is removed by the destructor.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ class EngineContainer {
   struct Limits {
     uint64_t memory = 256ull << 20;
     int64_t cpu_quota_us = 100000;  // per 100 ms: one CPU
+    // OCI annotations, passed the engine's way (not supported for docker).
+    std::map<std::string, std::string> annotations = {};
   };
   // Starts the container (sleep); check start().exit_code.
   EngineContainer(Engine engine, const Limits& limits);

@@ -67,3 +67,15 @@ TEST_CASE("engines: crun with the hook at prestart, for older engines") {
   c.Stop();
   CHECK(WaitFor(10s, [&] { return !fs::exists(c.state_dir()); }));
 }
+
+TEST_CASE("engines: io.prochook.disable=true through podman's and ctr's --annotation") {
+  for (Engine engine : {Engine::kRunc, Engine::kPodmanRunc, Engine::kContainerd}) {
+    if (SkipUnlessReady(EngineTools(engine))) return;
+    INFO("engine: " << EngineName(engine));
+    EngineContainer c(engine, {.annotations = {{"io.prochook.disable", "true"}}});
+    REQUIRE_MESSAGE(c.start().exit_code == 0, "start: " << c.start().err << c.start().out);
+    CHECK_FALSE(fs::exists("/run/prochook/" + c.id()));
+    // The host's memory, not the limit: untouched.
+    CHECK(c.Exec({"head", "-n", "1", "/proc/meminfo"}).out == ReadText("/proc/meminfo").substr(0, ReadText("/proc/meminfo").find('\n') + 1));
+  }
+}
