@@ -3,6 +3,7 @@
 //   prochook hook [--run-dir DIR] [STAGE]   OCI hook entry (state on stdin)
 //   prochook runtime [--prochook-runtime=PATH] ARGS...
 //                                           OCI runtime wrapper (Docker, containerd)
+//   prochook repair [--run-dir DIR]         restart dead renderers
 //   prochook render --state-dir DIR         internal: one container's renderer
 //   prochook version
 // Invoked as prochook-runtime (a symlink), it is the runtime wrapper.
@@ -19,6 +20,7 @@
 #include "common/log.h"
 #include "hook/hook.h"
 #include "hook/record.h"
+#include "hook/repair.h"
 #include "oci/json.h"
 #include "oci/runtime_wrapper.h"
 #include "renderer/loop.h"
@@ -32,6 +34,7 @@ constexpr char kUsage[] =
     "       prochook runtime [--prochook-runtime=PATH] RUNTIME-ARGS...\n"
     "                                               OCI runtime wrapper: adds the hooks,\n"
     "                                               then execs PATH (default runc)\n"
+    "       prochook repair [--run-dir DIR]           restart dead renderers, drop gone containers\n"
     "       prochook version\n"
     "\n"
     "Configure as a createRuntime (or prestart) and a poststop hook with\n"
@@ -91,6 +94,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> rest(argv + 2, argv + argc);
   if (cmd == "hook") return Hook(rest);
   if (cmd == "render") return Render(rest);
+  if (cmd == "repair") return prochook::RunRepair(rest);
   if (cmd == "runtime") return prochook::RunRuntimeWrapper(rest, SelfPath());
   if (cmd == "version" || cmd == "--version") {
     printf("prochook %s\n", kVersion);

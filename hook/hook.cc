@@ -11,6 +11,7 @@
 #include "hook/inject.h"
 #include "hook/plans.h"
 #include "hook/record.h"
+#include "hook/repair.h"
 #include "hook/spawn.h"
 #include "hook/state_dir.h"
 #include "oci/config.h"
@@ -65,6 +66,7 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
   record.container_uptime = options.container_uptime;
 
   TRY(CreateStateDir(args.run_dir, dir), "state directory");
+  TRY_ASSIGN(UniqueFd lock, LockStateDir(dir, /*wait=*/true), "state directory");
   Result<> r = [&]() -> Result<> {
     TRY(WriteFileAtomic(dir + "/" + kRecordFile, SerializeRecord(record), 0600), "state.json");
     const RenderSummary first = RenderAllOnce(dir, record);
@@ -95,6 +97,36 @@ UniqueFd OpenHookLog(const std::string& run_dir) {
   return UniqueFd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
 }
 
+int HandleStage(const HookArgs& args, const OciState& state) {
+  const std::string dir = StateDirPath(args.run_dir, state.id);
+  if (args.stage == "poststop" || state.status == "stopped") {
+    Cleanup(dir);
+    return 0;
+  }
+
+  auto config = LoadConfig(state.bundle);
+  if (!config) {
+    LOG_ERROR("%s", config.error().message().c_str());
+    return 2;
+  }
+  const Options options = ParseOptions(config->annotations);
+  for (const std::string& w : options.warnings) LOG_WARN("ignoring annotation %s", w.c_str());
+  if (options.disabled) {
+    LOG_INFO("disabled by annotation %s; container left untouched", kAnnotationDisable);
+    return 0;
+  }
+  if (auto r = Setup(args, state, *config, options); !r) {
+    if (options.policy == FailPolicy::kClosed) {
+      LOG_ERROR("failing the container start (policy fail-closed): %s",
+                r.error().message().c_str());
+      return 1;
+    }
+    LOG_WARN("container starts without prochook (policy fail-open): %s",
+             r.error().message().c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunHook(const HookArgs& args, std::string_view state_text) {
@@ -114,33 +146,13 @@ int RunHook(const HookArgs& args, std::string_view state_text) {
   log.tag = tag.c_str();
   ConfigureLog(log);
 
-  const std::string dir = StateDirPath(args.run_dir, state->id);
-  if (args.stage == "poststop" || state->status == "stopped") {
-    Cleanup(dir);
-    return 0;
-  }
-
-  auto config = LoadConfig(state->bundle);
-  if (!config) {
-    LOG_ERROR("%s", config.error().message().c_str());
-    return 2;
-  }
-  const Options options = ParseOptions(config->annotations);
-  for (const std::string& w : options.warnings) LOG_WARN("ignoring annotation %s", w.c_str());
-  if (options.disabled) {
-    LOG_INFO("disabled by annotation %s; container left untouched", kAnnotationDisable);
-    return 0;
-  }
-  if (auto r = Setup(args, *state, *config, options); !r) {
-    if (options.policy == FailPolicy::kClosed) {
-      LOG_ERROR("failing the container start (policy fail-closed): %s",
-                r.error().message().c_str());
-      return 1;
-    }
-    LOG_WARN("container starts without prochook (policy fail-open): %s",
-             r.error().message().c_str());
-  }
-  return 0;
+  const int code = HandleStage(args, *state);
+  // Every hook invocation also repairs the other containers' state: a
+  // renderer that died is restarted, the state of a gone container removed.
+  const RepairReport repair = Repair(args.run_dir, state->id);
+  for (const auto& id : repair.removed) LOG_INFO("repair: removed the state of gone container %s", id.c_str());
+  for (const auto& p : repair.problems) LOG_WARN("repair: %s", p.c_str());
+  return code;
 }
 
 }  // namespace prochook

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -61,6 +62,13 @@ Result<> RemoveStateDir(const std::string& dir) {
   TRY(EmptyDir(fd.get(), dir, 2), "state directory");
   if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return Error::Sys("rmdir " + dir);
   return Ok{};
+}
+
+Result<UniqueFd> LockStateDir(const std::string& dir, bool wait) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return Error::Sys("open " + dir);
+  if (::flock(fd.get(), LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) return Error::Sys("lock " + dir);
+  return fd;
 }
 
 Result<> WriteRendererPid(const std::string& dir, pid_t pid) {

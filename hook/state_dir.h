@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "common/fd.h"
 #include "common/result.h"
 
 namespace prochook {
@@ -19,6 +20,11 @@ Result<> CreateStateDir(const std::string& run_dir, const std::string& dir);
 
 // Removes the directory and the files in it; a missing directory is fine.
 Result<> RemoveStateDir(const std::string& dir);
+
+// An exclusive flock on the state directory, held by the hook while it sets
+// a container up so `repair` never takes a half-made directory for a
+// broken one. wait=false fails with EWOULDBLOCK when someone holds it.
+Result<UniqueFd> LockStateDir(const std::string& dir, bool wait);
 
 // renderer.pid holds "<pid> <start time>" so a recycled pid is never taken
 // for the renderer.

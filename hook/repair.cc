@@ -1,0 +1,90 @@
+#include "hook/repair.h"
+
+#include <dirent.h>
+#include <sys/types.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/io.h"
+#include "common/log.h"
+#include "hook/record.h"
+#include "hook/spawn.h"
+#include "hook/state_dir.h"
+
+namespace prochook {
+namespace {
+
+std::vector<std::string> StateDirNames(const std::string& run_dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(run_dir.c_str());
+  if (d == nullptr) return names;
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_type != DT_DIR || !ValidateContainerId(e->d_name)) continue;
+    names.push_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+enum class Outcome { kHealthy, kRestarted, kRemoved };
+
+Result<Outcome> RepairOne(const std::string& dir) {
+  // Cheap check first: most directories have a live renderer.
+  if (LiveRendererPid(dir)) return Outcome::kHealthy;
+  auto lock = LockStateDir(dir, /*wait=*/false);
+  if (!lock) return Outcome::kHealthy;  // a hook is setting it up right now
+  if (LiveRendererPid(dir)) return Outcome::kHealthy;
+
+  TRY_ASSIGN(std::string text, ReadFile(dir + "/" + kRecordFile), "state.json");
+  TRY_ASSIGN(ContainerRecord record, ParseRecord(text), "state.json");
+  auto start = ReadProcessStartTime(record.pid);
+  if (!start || *start != record.pid_start) {
+    TRY(RemoveStateDir(dir), "removing the state of a gone container");
+    return Outcome::kRemoved;
+  }
+  TRY_ASSIGN(pid_t renderer, SpawnRenderer(dir), "restarting the renderer");
+  TRY(WriteRendererPid(dir, renderer), "restarting the renderer");
+  LOG_INFO("container %s: restarted its renderer (pid %d)", record.id.c_str(), renderer);
+  return Outcome::kRestarted;
+}
+
+}  // namespace
+
+RepairReport Repair(const std::string& run_dir, const std::string& skip_id) {
+  RepairReport report;
+  for (const std::string& id : StateDirNames(run_dir)) {
+    if (id == skip_id) continue;
+    auto outcome = RepairOne(StateDirPath(run_dir, id));
+    if (!outcome) {
+      report.problems.push_back(id + ": " + outcome.error().message());
+    } else if (*outcome == Outcome::kRestarted) {
+      report.restarted.push_back(id);
+    } else if (*outcome == Outcome::kRemoved) {
+      report.removed.push_back(id);
+    }
+  }
+  return report;
+}
+
+int RunRepair(const std::vector<std::string>& args) {
+  std::string run_dir = kDefaultRunDir;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--run-dir" && i + 1 < args.size()) {
+      run_dir = args[++i];
+    } else {
+      fprintf(stderr, "usage: prochook repair [--run-dir DIR]\n");
+      return 2;
+    }
+  }
+  ConfigureLog({.fd = 2, .syslog = true, .min = LevelFromEnv(), .tag = "prochook repair"});
+  const RepairReport r = Repair(run_dir);
+  for (const auto& id : r.restarted) printf("%s: renderer restarted\n", id.c_str());
+  for (const auto& id : r.removed) printf("%s: container gone, state removed\n", id.c_str());
+  for (const auto& p : r.problems) printf("%s\n", p.c_str());
+  if (r.restarted.empty() && r.removed.empty() && r.problems.empty()) printf("nothing to repair\n");
+  return r.problems.empty() ? 0 : 1;
+}
+
+}  // namespace prochook

@@ -1,0 +1,112 @@
+// Faults around a running container: its renderer dies, and comes back
+// through `prochook repair` or the next hook invocation, without the
+// container ever seeing an error or its mounts changing.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "tests/e2e/harness.h"
+
+namespace fs = std::filesystem;
+using namespace prochook::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+int RendererPid(const Container& c) {
+  std::istringstream in(ReadText(c.state_dir() + "/renderer.pid"));
+  int pid = 0;
+  in >> pid;
+  return pid;
+}
+
+bool Alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+
+// Kills the renderer and waits until it is gone (it is not our child: the
+// hook double-forked it, so poll).
+void KillRenderer(int pid) {
+  REQUIRE(Alive(pid));
+  ::kill(pid, SIGKILL);
+  REQUIRE(WaitFor(5s, [&] { return !Alive(pid); }));
+}
+
+// /proc/stat in the container changes at every refresh (idle time grows).
+bool Refreshing(const Container& c) {
+  const std::string a = c.Exec({"cat", "/proc/stat"}).out;
+  std::this_thread::sleep_for(400ms);
+  const std::string b = c.Exec({"cat", "/proc/stat"}).out;
+  return !a.empty() && !b.empty() && a != b;
+}
+
+std::string InodeOf(const Container& c, const std::string& path) {
+  return c.Exec({"stat", "-c", "%d:%i", path}).out;
+}
+
+}  // namespace
+
+TEST_CASE("faults: a killed renderer leaves the last content; repair restarts it in place") {
+  if (SkipUnlessReady()) return;
+  Container c({.annotations = {{"io.prochook.interval", "100ms"}}});
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+  REQUIRE(Refreshing(c));
+  const std::string inode = InodeOf(c, "/proc/meminfo");
+  const int first = RendererPid(c);
+  KillRenderer(first);
+
+  // The container reads the last good content: no error, no change.
+  RunResult mem = c.Exec({"head", "-n", "1", "/proc/meminfo"});
+  CHECK(mem.exit_code == 0);
+  CHECK(mem.out == "MemTotal:         262144 kB\n");
+  CHECK_FALSE(Refreshing(c));
+  CHECK(fs::exists(c.state_dir() + "/state.json"));
+
+  RunResult repair = Run({ProchookBinary(), "repair"});
+  INFO("repair: " << repair.out << repair.err);
+  CHECK(repair.exit_code == 0);
+  CHECK(repair.out.find(c.id() + ": renderer restarted") != std::string::npos);
+  const int second = RendererPid(c);
+  CHECK(second != first);
+  CHECK(Alive(second));
+  CHECK(Refreshing(c));
+  CHECK(InodeOf(c, "/proc/meminfo") == inode);  // the mounts were not touched
+  // Nothing more to do.
+  RunResult again = Run({ProchookBinary(), "repair"});
+  CHECK(again.out.find(c.id()) == std::string::npos);
+}
+
+TEST_CASE("faults: the next container's hook repairs a dead renderer") {
+  if (SkipUnlessReady()) return;
+  Container a({.annotations = {{"io.prochook.interval", "100ms"}}});
+  REQUIRE(a.Start().exit_code == 0);
+  const int first = RendererPid(a);
+  KillRenderer(first);
+  CHECK_FALSE(Refreshing(a));
+
+  Container b({});
+  REQUIRE(b.Start().exit_code == 0);
+  CHECK(RendererPid(a) != first);
+  CHECK(Alive(RendererPid(a)));
+  CHECK(Refreshing(a));
+}
+
+TEST_CASE("faults: a container that exited while its renderer was dead leaves nothing behind") {
+  if (SkipUnlessReady()) return;
+  Container a({});
+  REQUIRE(a.Start().exit_code == 0);
+  const std::string dir = a.state_dir();
+  KillRenderer(RendererPid(a));
+  // Stop the container without the poststop hook running: kill its init.
+  const int init = a.InitPid();
+  REQUIRE(init > 0);
+  ::kill(init, SIGKILL);
+  REQUIRE(WaitFor(5s, [&] { return !Alive(init); }));
+  REQUIRE(fs::exists(dir));
+  RunResult repair = Run({ProchookBinary(), "repair"});
+  CHECK(repair.out.find(a.id() + ": container gone, state removed") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir));
+}
