@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -40,6 +41,10 @@ class ContainerRenderer {
   // sys-cpu/{online,possible,present,offline,enabled}; "uptime" only with the container
   // clock). now_ms is CLOCK_MONOTONIC.
   std::vector<RenderedFile> Render(int64_t now_ms);
+
+  // Continues from the /proc/stat an earlier renderer of this container
+  // wrote (after a restart): counters never go backwards across renderers.
+  void Resume(std::string_view previous_stat) { stat_.Seed(ParseHostStat(previous_stat)); }
 
   // The CPU view of the last Render.
   const CpuView& view() const { return view_; }

@@ -32,7 +32,9 @@ int64_t NowMs() {
 class Refresher {
  public:
   Refresher(std::string state_dir, const ContainerRecord& record)
-      : dir_(std::move(state_dir)), renderer_(record) {}
+      : dir_(std::move(state_dir)), renderer_(record) {
+    if (auto previous = ReadFile(dir_ + "/stat"); previous) renderer_.Resume(*previous);
+  }
 
   // Files that failed are left out of the summary (and keep any earlier
   // content); the rest are written.

@@ -103,6 +103,15 @@ uint64_t StatState::idle_ticks() const {
   return sum;
 }
 
+void StatState::Seed(const HostStat& previous) {
+  // The container's CPUs are numbered 0..N-1 in what we emitted.
+  last_.clear();
+  for (const auto& [cpu, cols] : previous.cpus) {
+    if (cpu < 0 || cpu != static_cast<int>(last_.size())) break;
+    last_.push_back(cols);
+  }
+}
+
 std::string RenderStat(const StatInput& in, StatState& state) {
   const size_t n = in.view.visible.size();
   std::vector<std::optional<StatColumns>> now(n);

@@ -60,6 +60,10 @@ class StatState {
   // idle figure of /proc/uptime is this / kUserHz.
   uint64_t idle_ticks() const;
 
+  // Starts from what an earlier renderer emitted (its /proc/stat, parsed),
+  // so a restarted renderer never goes backwards either.
+  void Seed(const HostStat& previous);
+
  private:
   friend std::string RenderStat(const StatInput& in, StatState& state);
   // Per container CPU; nullopt when never emitted.

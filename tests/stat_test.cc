@@ -336,3 +336,25 @@ TEST_CASE("RenderStat always prints btime; host lines it lacks are left out") {
         "cpu0 1 2 3 4 5 6 7 8 9 10\n"
         "btime 42\nprocesses 4\nprocs_blocked 2\n");
 }
+
+TEST_CASE("A seeded StatState continues from what an earlier renderer emitted") {
+  StatInput in;
+  in.view = CpuView{{0, 1}, {0, 1}};
+  in.usage = PerCpu({{0, {50 * 10'000'000ull, 0}}, {1, {10 * 10'000'000ull, 0}}});
+  in.elapsed_ticks = 100;
+  StatState before;
+  const std::string emitted = RenderStat(in, before);
+
+  // A restarted renderer sees lower figures (v2 spreading, a new cgroup):
+  // seeded from the file, it still never goes backwards.
+  StatState after;
+  after.Seed(ParseHostStat(emitted));
+  in.usage = PerCpu({{0, {10 * 10'000'000ull, 0}}, {1, {10 * 10'000'000ull, 0}}});
+  auto cpus = Cpus(RenderStat(in, after));
+  CHECK(cpus.at(0) == StatColumns{50, 0, 0, 90, 0, 0, 0, 0, 0, 0});
+  CHECK(cpus.at(1) == StatColumns{10, 0, 0, 90, 0, 0, 0, 0, 0, 0});
+  // A file from a different shape (gaps in numbering) seeds nothing past the gap.
+  StatState odd;
+  odd.Seed(ParseHostStat("cpu  1 0 0 0\ncpu0 1 0 0 0\ncpu2 9 0 0 0\n"));
+  CHECK(Cpus(RenderStat(in, odd)).at(1)[kStatUser] == 10u);
+}
