@@ -2,10 +2,15 @@
 // mount. A bind mount pins the inode, so every update happens in place on
 // the same inode (rename would never be seen inside the container).
 //
-// This is the one place that decides how bytes reach readers. Today it
-// writes in place and then trims a shorter file (write-then-truncate: a
-// concurrent reader never sees an empty file, which procps treats as an
-// error); the tear-free store replaces this class alone.
+// Every step is one write(2)-sized change, so on a store that serializes
+// reads with writes (XFS: the inode lock is taken around buffered reads
+// and writes, see store.h) a reader sees one whole version, never a mix:
+//  - same length or longer: one pwrite at offset 0;
+//  - shorter ("A\n" replacing a longer file): pwrite of "A" + spaces +
+//    "\n" at the old length, truncate to the new length (leaving "A "),
+//    then write the final "\n". A reader in between sees the new content
+//    with trailing blanks on its last line, never old bytes and never an
+//    empty file (which procps treats as an error).
 #pragma once
 
 #include <string>
@@ -25,9 +30,10 @@ class FileStore {
   Result<> Update(std::string_view content);
 
  private:
-  explicit FileStore(UniqueFd fd) : fd_(std::move(fd)) {}
+  FileStore(UniqueFd fd, size_t size) : fd_(std::move(fd)), size_(size) {}
   UniqueFd fd_;
-  std::string current_;
+  size_t size_;          // the file's length now
+  std::string current_;  // what was last written ("" until the first write)
 };
 
 }  // namespace prochook

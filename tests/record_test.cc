@@ -114,3 +114,24 @@ TEST_CASE("FileStore updates in place: same inode, grows and shrinks exactly") {
   REQUIRE(again->Update("x\n").ok());
   CHECK(ReadFile(path).value() == "x\n");
 }
+
+TEST_CASE("FileStore takes over an existing file at its length, and empties it exactly") {
+  TempDir t;
+  const std::string path = t.path() + "/stat";
+  {
+    auto store = FileStore::Open(path);
+    REQUIRE(store.ok());
+    REQUIRE(store->Update("cpu  1 2 3 4 5 6 7 8 9 10\nbtime 1\n").ok());
+  }
+  // A restarted renderer: shrinking from the length the file has.
+  auto again = FileStore::Open(path);
+  REQUIRE(again.ok());
+  REQUIRE(again->Update("cpu  1 2\nbtime 1\n").ok());
+  CHECK(ReadFile(path).value() == "cpu  1 2\nbtime 1\n");
+  REQUIRE(again->Update("").ok());
+  CHECK(ReadFile(path).value() == "");
+  REQUIRE(again->Update("no newline").ok());
+  CHECK(ReadFile(path).value() == "no newline");
+  REQUIRE(again->Update("no").ok());
+  CHECK(ReadFile(path).value() == "no");
+}
