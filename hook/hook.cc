@@ -13,6 +13,7 @@
 #include "hook/record.h"
 #include "hook/repair.h"
 #include "hook/spawn.h"
+#include "hook/store.h"
 #include "hook/state_dir.h"
 #include "oci/config.h"
 #include "oci/options.h"
@@ -130,6 +131,7 @@ int HandleStage(const HookArgs& args, const OciState& state) {
 }  // namespace
 
 int RunHook(const HookArgs& args, std::string_view state_text) {
+  EnsureStore(args.run_dir);
   const UniqueFd log_file = OpenHookLog(args.run_dir);
   LogConfig log{.fd = 2, .file_fd = log_file.get(), .syslog = true, .min = LevelFromEnv(), .tag = "prochook hook"};
   ConfigureLog(log);

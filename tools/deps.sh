@@ -6,6 +6,7 @@ packages=(
   bazel-bootstrap bazel-rules-java g++            # build
   nlohmann-json3-dev doctest-dev libseccomp-dev    # libraries
   libboost-dev libboost-filesystem-dev
+  xfsprogs                                         # the tear-free store
   runc crun busybox-static procps python3 python3-psutil util-linux coreutils  # e2e
   podman docker.io containerd tar                  # engines e2e (dockerd runs with --bridge=none)
   sysstat htop tmux nodejs                         # tools read inside containers

@@ -64,7 +64,9 @@ TEST_CASE("runc: a 256 MiB container sees MemTotal 262144 kB in /proc/meminfo an
   CHECK(py.out == "262144\n");
 
   // The mount exists in the container only: nothing reached the host.
-  const std::string needle = "prochook/" + c.id() + "/meminfo";
+  // (The mount's root is the file in prochook's store, "/<id>/meminfo" on
+  // the XFS store, ".../prochook/<id>/meminfo" on a plain run dir.)
+  const std::string needle = c.id() + "/meminfo /proc/meminfo ";
   CHECK(ReadText("/proc/" + std::to_string(c.InitPid()) + "/mountinfo").find(needle) !=
         std::string::npos);
   CHECK(ReadText("/proc/self/mountinfo").find(needle) == std::string::npos);
@@ -157,7 +159,7 @@ TEST_CASE("runc: after the container exits, renderer, state dir and mounts are g
   CHECK(WaitFor(2s, [&] { return !fs::exists(dir); }));
   c.Stop();
   CHECK_FALSE(fs::exists(dir));
-  CHECK(ReadText("/proc/self/mountinfo").find("prochook/" + c.id()) == std::string::npos);
+  CHECK(ReadText("/proc/self/mountinfo").find(c.id() + "/") == std::string::npos);
 }
 
 TEST_CASE("runc: prestart works as well as createRuntime") {
@@ -205,7 +207,7 @@ TEST_CASE("runc: fail-open when the target is not procfs; fail-closed refuses th
     REQUIRE(line != std::string::npos);
     CHECK(log.find("policy fail-open", line) != std::string::npos);
     CHECK(log.find("is not a procfs file", line) != std::string::npos);
-    CHECK(ReadText("/proc/self/mountinfo").find("prochook/" + c.id()) == std::string::npos);
+    CHECK(ReadText("/proc/self/mountinfo").find(c.id() + "/") == std::string::npos);
   }
   {
     Container c({.annotations = {{"io.prochook.policy", "fail-closed"}}, .meminfo_bind = fake});
@@ -215,4 +217,12 @@ TEST_CASE("runc: fail-open when the target is not procfs; fail-closed refuses th
     CHECK(start.err.find("is not a procfs file") != std::string::npos);  // the hook's reason reaches the user
     CHECK_FALSE(fs::exists(c.state_dir()));
   }
+}
+
+TEST_CASE("runc: the run directory is the tear-free XFS store") {
+  if (SkipUnlessReady({"mkfs.xfs"})) return;
+  Container c({});
+  REQUIRE(c.Start().exit_code == 0);
+  CHECK(Run({"stat", "-f", "-c", "%T", "/run/prochook"}).out == "xfs\n");
+  CHECK(Run({"stat", "-f", "-c", "%T", c.state_dir() + "/meminfo"}).out == "xfs\n");
 }
