@@ -3,6 +3,7 @@
 //   prochook hook [--run-dir DIR] [STAGE]   OCI hook entry (state on stdin)
 //   prochook runtime [--prochook-runtime=PATH] ARGS...
 //                                           OCI runtime wrapper (Docker, containerd)
+//   prochook ps [--json] [--run-dir DIR]    what prochook serves
 //   prochook repair [--run-dir DIR]         restart dead renderers
 //   prochook render --state-dir DIR         internal: one container's renderer
 //   prochook version
@@ -19,6 +20,7 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "hook/hook.h"
+#include "hook/ps.h"
 #include "hook/record.h"
 #include "hook/repair.h"
 #include "oci/json.h"
@@ -34,6 +36,7 @@ constexpr char kUsage[] =
     "       prochook runtime [--prochook-runtime=PATH] RUNTIME-ARGS...\n"
     "                                               OCI runtime wrapper: adds the hooks,\n"
     "                                               then execs PATH (default runc)\n"
+    "       prochook ps [--json] [--run-dir DIR]      containers served, renderers, store\n"
     "       prochook repair [--run-dir DIR]           restart dead renderers, drop gone containers\n"
     "       prochook version\n"
     "\n"
@@ -95,6 +98,7 @@ int main(int argc, char** argv) {
   if (cmd == "hook") return Hook(rest);
   if (cmd == "render") return Render(rest);
   if (cmd == "repair") return prochook::RunRepair(rest);
+  if (cmd == "ps") return prochook::RunPs(rest);
   if (cmd == "runtime") return prochook::RunRuntimeWrapper(rest, SelfPath());
   if (cmd == "version" || cmd == "--version") {
     printf("prochook %s\n", kVersion);

@@ -119,9 +119,13 @@ int RunRenderer(const std::string& state_dir) {
     LOG_INFO("serving container %s (init %d) every %lld ms", record->id.c_str(), record->pid,
              static_cast<long long>(record->interval_ms));
     Refresher refresher(state_dir, *record);
+    // The state directory's mtime says when the last refresh ran (for
+    // `prochook ps`): one futimens per refresh, no extra file.
+    UniqueFd dir_fd(::open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     int64_t next = NowMs();
     for (;;) {
       (void)refresher.Refresh();
+      if (dir_fd.valid()) ::futimens(dir_fd.get(), nullptr);
       next += record->interval_ms;
       const int64_t now = NowMs();
       if (next < now) next = now;  // overran: skip missed ticks, do not burst
@@ -136,8 +140,10 @@ int RunRenderer(const std::string& state_dir) {
         break;
       }
       if (fds[1].revents != 0) {
-        LOG_INFO("stopped by signal");
-        break;
+        // Stopped, not finished: the files stay mounted with their last
+        // content and `prochook repair` (or the poststop hook) takes over.
+        LOG_INFO("stopped by signal; leaving the state for repair or poststop");
+        return 0;
       }
     }
   } else {

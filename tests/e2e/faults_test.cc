@@ -9,6 +9,8 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/e2e/harness.h"
 
 namespace fs = std::filesystem;
@@ -109,4 +111,40 @@ TEST_CASE("faults: a container that exited while its renderer was dead leaves no
   RunResult repair = Run({ProchookBinary(), "repair"});
   CHECK(repair.out.find(a.id() + ": container gone, state removed") != std::string::npos);
   CHECK_FALSE(fs::exists(dir));
+}
+
+TEST_CASE("faults: prochook ps reports serving, then renderer-dead after SIGTERM (an upgrade), then serving") {
+  if (SkipUnlessReady()) return;
+  Container c({.annotations = {{"io.prochook.interval", "200ms"}}});
+  REQUIRE(c.Start().exit_code == 0);
+  auto state_of = [&] {
+    RunResult ps = Run({ProchookBinary(), "ps", "--json"});
+    REQUIRE(ps.exit_code == 0);
+    auto j = nlohmann::json::parse(ps.out);
+    CHECK(j["store"] == "xfs (tear-free)");
+    for (const auto& e : j["containers"]) {
+      if (e["id"] == c.id()) return e;
+    }
+    FAIL("prochook ps does not list " << c.id() << ":\n" << ps.out);
+    return nlohmann::json();
+  };
+  std::this_thread::sleep_for(300ms);
+  auto serving = state_of();
+  CHECK(serving["state"] == "serving");
+  CHECK(serving["renderer_pid"] == RendererPid(c));
+  CHECK(serving["init_pid"] == c.InitPid());
+  CHECK(serving["interval_ms"] == 200);
+  CHECK(serving["refreshed_ago_s"].get<double>() < 1.0);
+  RunResult table = Run({ProchookBinary(), "ps"});
+  CHECK(table.out.find(c.id()) != std::string::npos);
+
+  // SIGTERM (what an upgrade does): the renderer leaves its state for the
+  // next one, the container keeps its files.
+  const int old = RendererPid(c);
+  ::kill(old, SIGTERM);
+  REQUIRE(WaitFor(5s, [&] { return !Alive(old); }));
+  CHECK(state_of()["state"] == "renderer-dead");
+  CHECK(c.Exec({"head", "-n", "1", "/proc/meminfo"}).out == "MemTotal:         262144 kB\n");
+  CHECK(Run({ProchookBinary(), "repair"}).exit_code == 0);
+  CHECK(state_of()["state"] == "serving");
 }

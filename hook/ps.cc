@@ -1,0 +1,153 @@
+#include "hook/ps.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "common/io.h"
+#include "hook/record.h"
+#include "hook/state_dir.h"
+#include "hook/store.h"
+
+namespace prochook {
+namespace {
+
+std::string Join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+ServedContainer Inspect(const std::string& dir, const std::string& id,
+                        std::chrono::system_clock::time_point now) {
+  ServedContainer c;
+  c.id = id;
+  auto text = ReadFile(dir + "/" + kRecordFile);
+  auto record = text ? ParseRecord(*text) : Result<ContainerRecord>(text.error());
+  if (!record) {
+    c.state = "broken";
+    c.problem = record.error().message();
+    return c;
+  }
+  c.init_pid = record->pid;
+  auto start = ReadProcessStartTime(record->pid);
+  c.init_alive = start && *start == record->pid_start;
+  c.files = record->files;
+  c.interval_ms = record->interval_ms;
+  auto memory = record->cgroups.find("memory");
+  if (memory != record->cgroups.end() && memory->second.present()) {
+    c.cgroup = memory->second.dir;
+  } else {
+    for (const auto& [name, cg] : record->cgroups) {
+      if (cg.present()) {
+        c.cgroup = cg.dir;
+        break;
+      }
+    }
+  }
+  c.renderer_pid = LiveRendererPid(dir);
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) {
+    const auto mtime = std::chrono::system_clock::time_point(
+        std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec));
+    c.refreshed_ago_s = std::max(0.0, std::chrono::duration<double>(now - mtime).count());
+  }
+  if (!c.init_alive) {
+    c.state = "container-gone";
+  } else if (!c.renderer_pid) {
+    c.state = "renderer-dead";
+  } else if (c.refreshed_ago_s && *c.refreshed_ago_s > 3.0 * c.interval_ms / 1000.0 + 1.0) {
+    c.state = "stale";
+  } else {
+    c.state = "serving";
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<ServedContainer> ListServed(const std::string& run_dir,
+                                        std::chrono::system_clock::time_point now) {
+  std::vector<ServedContainer> out;
+  DIR* d = ::opendir(run_dir.c_str());
+  if (d == nullptr) return out;
+  std::vector<std::string> ids;
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_type == DT_DIR && ValidateContainerId(e->d_name)) ids.push_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(ids.begin(), ids.end());
+  for (const auto& id : ids) out.push_back(Inspect(StateDirPath(run_dir, id), id, now));
+  return out;
+}
+
+std::string RenderPsTable(const std::string& store, const std::vector<ServedContainer>& list) {
+  std::vector<std::vector<std::string>> rows = {
+      {"ID", "PID", "STATE", "RENDERER", "REFRESHED", "INTERVAL", "FILES", "CGROUP"}};
+  for (const auto& c : list) {
+    char ago[32] = "-";
+    if (c.refreshed_ago_s) std::snprintf(ago, sizeof ago, "%.1fs ago", *c.refreshed_ago_s);
+    rows.push_back({c.id, c.init_pid ? std::to_string(c.init_pid) : "-",
+                    c.state + (c.problem.empty() ? "" : ": " + c.problem),
+                    c.renderer_pid ? std::to_string(*c.renderer_pid) : "-", ago,
+                    c.interval_ms ? std::to_string(c.interval_ms) + "ms" : "-",
+                    c.files.empty() ? "-" : Join(c.files, ","), c.cgroup.empty() ? "-" : c.cgroup});
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  std::string out = "store: " + store + "\n";
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string RenderPsJson(const std::string& store, const std::vector<ServedContainer>& list) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& c : list) {
+    nlohmann::json j = {{"id", c.id},
+                        {"init_pid", c.init_pid},
+                        {"init_alive", c.init_alive},
+                        {"state", c.state},
+                        {"renderer_pid", c.renderer_pid ? nlohmann::json(*c.renderer_pid) : nlohmann::json()},
+                        {"refreshed_ago_s",
+                         c.refreshed_ago_s ? nlohmann::json(*c.refreshed_ago_s) : nlohmann::json()},
+                        {"interval_ms", c.interval_ms},
+                        {"files", c.files},
+                        {"cgroup", c.cgroup}};
+    if (!c.problem.empty()) j["problem"] = c.problem;
+    arr.push_back(std::move(j));
+  }
+  return nlohmann::json({{"store", store}, {"containers", arr}}).dump(2) + "\n";
+}
+
+int RunPs(const std::vector<std::string>& args) {
+  std::string run_dir = kDefaultRunDir;
+  bool json = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--json") {
+      json = true;
+    } else if (args[i] == "--run-dir" && i + 1 < args.size()) {
+      run_dir = args[++i];
+    } else {
+      fprintf(stderr, "usage: prochook ps [--json] [--run-dir DIR]\n");
+      return 2;
+    }
+  }
+  const auto list = ListServed(run_dir, std::chrono::system_clock::now());
+  const std::string store = DescribeStore(run_dir);
+  fputs((json ? RenderPsJson(store, list) : RenderPsTable(store, list)).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace prochook

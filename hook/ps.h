@@ -1,0 +1,42 @@
+// `prochook ps`: the containers prochook serves on this host, from the
+// state directories in the run directory.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace prochook {
+
+struct ServedContainer {
+  std::string id;
+  pid_t init_pid = 0;
+  bool init_alive = false;  // that pid still is the container's init
+  std::string cgroup;       // the memory cgroup, else the first one found
+  std::vector<std::string> files;
+  std::optional<pid_t> renderer_pid;
+  // serving | stale (no refresh for 3 intervals + 1 s) | renderer-dead |
+  // container-gone | broken (state.json unreadable: see problem)
+  std::string state;
+  std::optional<double> refreshed_ago_s;
+  int64_t interval_ms = 0;
+  std::string problem;
+};
+
+// I/O. Sorted by id; entries that are not container directories ignored.
+std::vector<ServedContainer> ListServed(const std::string& run_dir,
+                                        std::chrono::system_clock::time_point now);
+
+// Pure. Aligned columns under a header; a first line names the store.
+std::string RenderPsTable(const std::string& store, const std::vector<ServedContainer>& list);
+// Pure. {"store": ..., "containers": [...]} with one trailing newline.
+std::string RenderPsJson(const std::string& store, const std::vector<ServedContainer>& list);
+
+// `prochook ps [--json] [--run-dir DIR]`.
+int RunPs(const std::vector<std::string>& args);
+
+}  // namespace prochook

@@ -1,0 +1,129 @@
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "hook/ps.h"
+#include "hook/record.h"
+#include "hook/state_dir.h"
+#include "tests/testing.h"
+
+using namespace prochook;
+using prochook::testing::TempDir;
+
+namespace {
+
+// A child that sleeps until killed; killed and reaped on scope exit.
+struct Sleeper {
+  pid_t pid;
+  Sleeper() : pid(::fork()) {
+    if (pid == 0) {
+      ::pause();
+      _exit(0);
+    }
+  }
+  ~Sleeper() { Kill(); }
+  void Kill() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    pid = -1;
+  }
+};
+
+std::string RecordFor(const std::string& id, pid_t pid, uint64_t start) {
+  ContainerRecord r;
+  r.id = id;
+  r.pid = pid;
+  r.pid_start = start;
+  r.interval_ms = 1000;
+  r.files = {"meminfo", "stat"};
+  r.cgroups["memory"] = {1, "/sys/fs/cgroup/memory/ct", "/sys/fs/cgroup/memory"};
+  return SerializeRecord(r);
+}
+
+void SetMtime(const std::string& path, time_t when) {
+  struct timespec ts[2] = {{when, 0}, {when, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, path.c_str(), ts, 0) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("ListServed tells serving, stale, renderer-dead, container-gone and broken apart") {
+  TempDir t;
+  const uint64_t self_start = ReadProcessStartTime(getpid()).value();
+  Sleeper renderer;
+  Sleeper gone;
+  const uint64_t gone_start = ReadProcessStartTime(gone.pid).value();
+  gone.Kill();
+
+  t.Write({{"a-serving/" + std::string(kRecordFile), RecordFor("a-serving", getpid(), self_start)},
+           {"b-stale/" + std::string(kRecordFile), RecordFor("b-stale", getpid(), self_start)},
+           {"c-dead/" + std::string(kRecordFile), RecordFor("c-dead", getpid(), self_start)},
+           {"d-gone/" + std::string(kRecordFile), RecordFor("d-gone", gone.pid, gone_start)},
+           {"e-broken/" + std::string(kRecordFile), "{not json"},
+           {"hook.log", "a file, not a container\n"}});
+  REQUIRE(WriteRendererPid(t.path() + "/a-serving", renderer.pid).ok());
+  REQUIRE(WriteRendererPid(t.path() + "/b-stale", renderer.pid).ok());
+  const auto now = std::chrono::system_clock::now();
+  const time_t now_s = std::chrono::system_clock::to_time_t(now);
+  SetMtime(t.path() + "/a-serving", now_s);
+  SetMtime(t.path() + "/b-stale", now_s - 3600);
+
+  auto list = ListServed(t.path(), now);
+  REQUIRE(list.size() == 5);
+  CHECK(list[0].id == "a-serving");
+  CHECK(list[0].state == "serving");
+  CHECK(list[0].renderer_pid == renderer.pid);
+  CHECK(list[0].init_alive);
+  CHECK(list[0].refreshed_ago_s.value() < 2.0);
+  CHECK(list[0].cgroup == "/sys/fs/cgroup/memory/ct");
+  CHECK(list[0].files == std::vector<std::string>{"meminfo", "stat"});
+  CHECK(list[1].state == "stale");
+  CHECK(list[1].refreshed_ago_s.value() > 3000);
+  CHECK(list[2].state == "renderer-dead");
+  CHECK_FALSE(list[2].renderer_pid.has_value());
+  CHECK(list[3].state == "container-gone");
+  CHECK(list[4].state == "broken");
+  CHECK_FALSE(list[4].problem.empty());
+  CHECK(ListServed(t.path() + "/missing", now).empty());
+}
+
+TEST_CASE("RenderPsTable aligns columns; RenderPsJson round-trips") {
+  ServedContainer a;
+  a.id = "web";
+  a.init_pid = 4242;
+  a.init_alive = true;
+  a.cgroup = "/sys/fs/cgroup/memory/web";
+  a.files = {"meminfo", "stat"};
+  a.renderer_pid = 77;
+  a.state = "serving";
+  a.refreshed_ago_s = 0.25;
+  a.interval_ms = 1000;
+  ServedContainer b;
+  b.id = "a-much-longer-container-id";
+  b.state = "broken";
+  b.problem = "state.json: bad";
+  CHECK(RenderPsTable("xfs (tear-free)", {a, b}) ==
+        "store: xfs (tear-free)\n"
+        "ID                          PID   STATE                    RENDERER  REFRESHED  INTERVAL  FILES         CGROUP\n"
+        "web                         4242  serving                  77        0.2s ago   1000ms    meminfo,stat  /sys/fs/cgroup/memory/web\n"
+        "a-much-longer-container-id  -     broken: state.json: bad  -         -          -         -             -\n");
+  CHECK(RenderPsTable("tmpfs (updates may tear)", {}) ==
+        "store: tmpfs (updates may tear)\nID  PID  STATE  RENDERER  REFRESHED  INTERVAL  FILES  CGROUP\n");
+
+  auto j = nlohmann::json::parse(RenderPsJson("xfs (tear-free)", {a, b}));
+  CHECK(j["store"] == "xfs (tear-free)");
+  REQUIRE(j["containers"].size() == 2);
+  CHECK(j["containers"][0]["id"] == "web");
+  CHECK(j["containers"][0]["renderer_pid"] == 77);
+  CHECK(j["containers"][0]["refreshed_ago_s"] == 0.25);
+  CHECK(j["containers"][0]["files"][1] == "stat");
+  CHECK_FALSE(j["containers"][0].contains("problem"));
+  CHECK(j["containers"][1]["renderer_pid"].is_null());
+  CHECK(j["containers"][1]["problem"] == "state.json: bad");
+}
