@@ -3,6 +3,7 @@
 //   prochook hook [--run-dir DIR] [STAGE]   OCI hook entry (state on stdin)
 //   prochook runtime [--prochook-runtime=PATH] ARGS...
 //                                           OCI runtime wrapper (Docker, containerd)
+//   prochook install|uninstall [...]       engine configuration
 //   prochook ps [--json] [--run-dir DIR]    what prochook serves
 //   prochook repair [--run-dir DIR]         restart dead renderers
 //   prochook render --state-dir DIR         internal: one container's renderer
@@ -21,6 +22,7 @@
 #include "common/log.h"
 #include "hook/hook.h"
 #include "hook/ps.h"
+#include "install/install.h"
 #include "hook/record.h"
 #include "hook/repair.h"
 #include "oci/json.h"
@@ -36,6 +38,8 @@ constexpr char kUsage[] =
     "       prochook runtime [--prochook-runtime=PATH] RUNTIME-ARGS...\n"
     "                                               OCI runtime wrapper: adds the hooks,\n"
     "                                               then execs PATH (default runc)\n"
+    "       prochook install|uninstall [--dry-run] [--engines LIST] [--root DIR] [--runtime PATH]\n"
+    "                                               set up podman/CRI-O, Docker, containerd\n"
     "       prochook ps [--json] [--run-dir DIR]      containers served, renderers, store\n"
     "       prochook repair [--run-dir DIR]           restart dead renderers, drop gone containers\n"
     "       prochook version\n"
@@ -99,6 +103,9 @@ int main(int argc, char** argv) {
   if (cmd == "render") return Render(rest);
   if (cmd == "repair") return prochook::RunRepair(rest);
   if (cmd == "ps") return prochook::RunPs(rest);
+  if (cmd == "install" || cmd == "uninstall") {
+    return prochook::RunInstall(rest, cmd == "uninstall", SelfPath());
+  }
   if (cmd == "runtime") return prochook::RunRuntimeWrapper(rest, SelfPath());
   if (cmd == "version" || cmd == "--version") {
     printf("prochook %s\n", kVersion);

@@ -58,4 +58,13 @@ std::optional<uint64_t> ParseU64(std::string_view s) {
   return v;
 }
 
+std::vector<std::string> SplitToStrings(std::string_view text, char sep) {
+  std::vector<std::string> out;
+  for (std::string_view p : Split(text, sep)) {
+    p = Trim(p);
+    if (!p.empty()) out.emplace_back(p);
+  }
+  return out;
+}
+
 }  // namespace prochook

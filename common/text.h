@@ -16,6 +16,8 @@ std::vector<std::string_view> SplitLines(std::string_view text);
 std::vector<std::string_view> SplitFields(std::string_view line);
 std::vector<std::string_view> Split(std::string_view text, char sep);
 std::string_view Trim(std::string_view s);
+// Split, trimmed, empty parts dropped: "a, b,,c" -> {"a", "b", "c"}.
+std::vector<std::string> SplitToStrings(std::string_view text, char sep);
 
 // A whole unsigned decimal; nullopt on anything else (sign, junk, overflow).
 std::optional<uint64_t> ParseU64(std::string_view s);

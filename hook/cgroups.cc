@@ -13,15 +13,6 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::vector<std::string> SplitToStrings(std::string_view text, char sep) {
-  std::vector<std::string> out;
-  for (std::string_view p : Split(text, sep)) {
-    p = Trim(p);
-    if (!p.empty()) out.emplace_back(p);
-  }
-  return out;
-}
-
 // The path of a cgroup below a mount of its hierarchy whose root is `root`;
 // empty when the cgroup is not inside that mount.
 std::string PathBelow(const std::string& cgroup_path, const MountInfo& m) {

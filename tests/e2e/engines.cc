@@ -126,6 +126,14 @@ class EngineContainer::Impl {
     RemoveCgroups(tag_);
   }
   virtual RunResult Start(const Limits& l, std::string* id) = 0;
+  // `prochook install --root <work>/root`: the engines use what it wrote,
+  // as a user would after installing.
+  RunResult Install() {
+    RunResult r = Run({ProchookBinary(), "install", "--root", work_ + "/root"});
+    if (r.exit_code != 0) r.err = "prochook install: " + r.err;
+    return r;
+  }
+  std::string Installed(const std::string& path) const { return work_ + "/root" + path; }
   virtual RunResult Exec(const std::vector<std::string>& argv) = 0;
   virtual void Remove() = 0;
 
@@ -161,17 +169,13 @@ class RuntimeImpl : public EngineContainer::Impl {
   std::unique_ptr<Container> c_;
 };
 
-// podman with a hooks.d directory, as examples/hooks.d/prochook.json.
+// podman with the hooks.d directory `prochook install` wrote.
 class PodmanImpl : public EngineContainer::Impl {
  public:
   explicit PodmanImpl(const std::string& runtime) : Impl("podman"), runtime_(runtime) {}
   ~PodmanImpl() override { Remove(); }
   RunResult Start(const EngineContainer::Limits& l, std::string* id) override {
-    fs::create_directories(work_ + "/hooks");
-    Write(work_ + "/hooks/prochook.json",
-          R"({"version": "1.0.0", "hook": {"path": ")" + ProchookBinary() +
-              R"(", "args": ["prochook", "hook"]}, "when": {"always": true}, )"
-              R"("stages": ["createRuntime", "poststop"]})");
+    if (RunResult i = Install(); i.exit_code != 0) return i;
     // --rootfs is a flag: the rootfs comes where an image would.
     std::vector<std::string> run = {"run", "-d", "--name", tag_, "--network", "none", "--memory",
                                     std::to_string(l.memory), "--cpu-period", "100000", "--cpu-quota",
@@ -195,7 +199,8 @@ class PodmanImpl : public EngineContainer::Impl {
  private:
   std::vector<std::string> Podman(const std::vector<std::string>& args) {
     return Cat({"podman", "--root", work_ + "/storage", "--runroot", work_ + "/run", "--cgroup-manager",
-                "cgroupfs", "--events-backend", "file", "--hooks-dir", work_ + "/hooks", "--runtime",
+                "cgroupfs", "--events-backend", "file", "--hooks-dir",
+                Installed("/usr/share/containers/oci/hooks.d"), "--runtime",
                 runtime_},
                args);
   }
@@ -203,7 +208,7 @@ class PodmanImpl : public EngineContainer::Impl {
   bool started_ = false;
 };
 
-// dockerd with prochook as a runtime in daemon.json.
+// dockerd with the daemon.json `prochook install` wrote.
 class DockerImpl : public EngineContainer::Impl {
  public:
   DockerImpl() : Impl("docker") {}
@@ -213,15 +218,14 @@ class DockerImpl : public EngineContainer::Impl {
   }
   RunResult Start(const EngineContainer::Limits& l, std::string* id) override {
     REQUIRE_MESSAGE(l.annotations.empty(), "docker run cannot set OCI annotations");
-    Write(work_ + "/daemon.json", R"({"runtimes": {"prochook": {"path": ")" + ProchookBinary() +
-                                      R"(", "runtimeArgs": ["runtime"]}}})");
+    if (RunResult i = Install(); i.exit_code != 0) return i;
     // No bridge, no iptables: nothing may carry traffic to a private range.
     daemon_ = std::make_unique<Daemon>(
         std::vector<std::string>{"dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false",
                                  "--ip6tables=false", "--data-root", work_ + "/data", "--exec-root",
                                  work_ + "/exec", "--pidfile", work_ + "/dockerd.pid", "-H",
                                  "unix://" + work_ + "/docker.sock", "--config-file",
-                                 work_ + "/daemon.json"},
+                                 Installed("/etc/docker/daemon.json")},
         work_ + "/dockerd.log");
     if (!WaitFor(60s, [&] { return Run(Docker({"info"})).exit_code == 0; })) {
       return {1, "", "dockerd did not come up:\n" + ReadText(work_ + "/dockerd.log")};
@@ -253,7 +257,7 @@ class DockerImpl : public EngineContainer::Impl {
   bool started_ = false;
 };
 
-// containerd with the runc shim's BinaryName pointing at prochook-runtime.
+// containerd with the runc shim's BinaryName = the prochook-runtime link `prochook install` made.
 class ContainerdImpl : public EngineContainer::Impl {
  public:
   ContainerdImpl() : Impl("containerd") {}
@@ -271,13 +275,14 @@ class ContainerdImpl : public EngineContainer::Impl {
     if (!WaitFor(30s, [&] { return Run(Ctr({"version"})).exit_code == 0; })) {
       return {1, "", "containerd did not come up:\n" + ReadText(work_ + "/containerd.log")};
     }
-    fs::create_symlink(ProchookBinary(), work_ + "/prochook-runtime");
+    if (RunResult i = Install(); i.exit_code != 0) return i;
+    const std::string wrapper = Installed(fs::path(ProchookBinary()).parent_path().string() + "/prochook-runtime");
     *id = tag_;
     std::vector<std::string> annotations;
     for (const auto& [k, v] : l.annotations) annotations = Cat(annotations, {"--annotation", k + "=" + v});
     RunResult r = Run(Ctr(Cat(Cat({"run", "-d"}, annotations), {"--rootfs", "--env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
                            "--runtime", "io.containerd.runc.v2", "--runc-binary",
-                           work_ + "/prochook-runtime", "--memory-limit", std::to_string(l.memory),
+                           wrapper, "--memory-limit", std::to_string(l.memory),
                            "--cpu-period", "100000", "--cpu-quota", std::to_string(l.cpu_quota_us),
                            "--cgroup", "/" + tag_ + "/" + tag_, "--mount",
                            "type=bind,src=/usr,dst=/usr,options=rbind:ro", work_ + "/rootfs", tag_,
