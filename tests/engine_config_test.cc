@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "oci/engine_config.h"
 
@@ -67,4 +69,17 @@ TEST_CASE("RenderContainerdSnippet names the wrapper as the runc shim's binary")
   CHECK(s.find("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.prochook]\n"
                "  runtime_type = \"io.containerd.runc.v2\"\n") != std::string::npos);
   CHECK(s.find("    BinaryName = \"/usr/local/bin/prochook-runtime\"\n") != std::string::npos);
+}
+
+TEST_CASE("examples/ hold exactly what prochook install writes for /usr/local/bin/prochook") {
+  auto read = [](const char* path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  const std::string bin = "/usr/local/bin/prochook";
+  CHECK(read("examples/hooks.d/prochook.json") == RenderHooksD(bin));
+  CHECK(read("examples/containerd/prochook.toml") == RenderContainerdSnippet(bin + "-runtime"));
+  CHECK(read("examples/docker/daemon.json") == AddDockerRuntime("", bin, std::nullopt).value());
 }
