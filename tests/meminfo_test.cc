@@ -186,3 +186,9 @@ TEST_CASE("ParseMeminfo drops lines that are not Key: value [kB]") {
   CHECK(l[1].key == "HugePages_Free");
   CHECK_FALSE(l[1].kb);
 }
+
+TEST_CASE("RenderMeminfo fits libuv's 4 KiB read buffer with every kernel line") {
+  const std::string out = RenderMeminfo(ParseMeminfo(kHostMeminfo), Limited(256 * kMiB, 100 * kMiB));
+  CHECK(out.size() < 4096);  // libuv reads /proc/meminfo into 4 KiB, once
+  CHECK(out.size() == std::string(kHostMeminfo).size());  // same lines, same widths
+}
