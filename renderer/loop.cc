@@ -16,6 +16,7 @@
 #include "hook/record.h"
 #include "hook/state_dir.h"
 #include "renderer/files.h"
+#include "renderer/sandbox.h"
 #include "renderer/writer.h"
 
 namespace prochook {
@@ -123,9 +124,14 @@ int RunRenderer(const std::string& state_dir) {
     // `prochook ps`): one futimens per refresh, no extra file.
     UniqueFd dir_fd(::open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     int64_t next = NowMs();
-    for (;;) {
+    for (bool first = true;; first = false) {
       (void)refresher.Refresh();
       if (dir_fd.valid()) ::futimens(dir_fd.get(), nullptr);
+      // After the first refresh every file is open: from here on the
+      // renderer needs no privilege.
+      if (first) {
+        if (auto s = EnterSandbox(); !s) LOG_WARN("running without the sandbox: %s", s.error().message().c_str());
+      }
       next += record->interval_ms;
       const int64_t now = NowMs();
       if (next < now) next = now;  // overran: skip missed ticks, do not burst

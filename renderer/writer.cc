@@ -9,7 +9,7 @@
 namespace prochook {
 
 Result<FileStore> FileStore::Open(const std::string& path) {
-  TRY_ASSIGN(UniqueFd fd, OpenFile(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0444), "file store");
+  TRY_ASSIGN(UniqueFd fd, OpenFile(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0644), "file store");
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return Error::Sys("fstat " + path);
   return FileStore(std::move(fd), static_cast<size_t>(st.st_size));

@@ -23,7 +23,8 @@ namespace prochook {
 
 class FileStore {
  public:
-  // Creates path (mode 0444) or opens it if it exists.
+  // Creates path (mode 0644: owner-writable, so a renderer without
+  // CAP_DAC_OVERRIDE can update it; the mounts are read-only) or opens it.
   static Result<FileStore> Open(const std::string& path);
 
   // Writes content if it differs from what was last written.

@@ -98,7 +98,7 @@ TEST_CASE("FileStore updates in place: same inode, grows and shrinks exactly") {
   REQUIRE(store.ok());
   struct stat before;
   REQUIRE(::stat(path.c_str(), &before) == 0);
-  CHECK((before.st_mode & 0777) == 0444);
+  CHECK((before.st_mode & 0777) == 0644);
   REQUIRE(store->Update("a longer first version\n").ok());
   CHECK(ReadFile(path).value() == "a longer first version\n");
   REQUIRE(store->Update("short\n").ok());

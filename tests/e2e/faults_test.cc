@@ -148,3 +148,28 @@ TEST_CASE("faults: prochook ps reports serving, then renderer-dead after SIGTERM
   CHECK(Run({ProchookBinary(), "repair"}).exit_code == 0);
   CHECK(state_of()["state"] == "serving");
 }
+
+TEST_CASE("least privilege: the renderer runs without capabilities under seccomp, and denies nothing it needs") {
+  if (SkipUnlessReady()) return;
+  Container c({.annotations = {{"io.prochook.interval", "100ms"}}});
+  REQUIRE(c.Start().exit_code == 0);
+  REQUIRE(Refreshing(c));  // several refreshes of every file, sandboxed
+  const std::string status = ReadText("/proc/" + std::to_string(RendererPid(c)) + "/status");
+  INFO("renderer status:\n" << status);
+  CHECK(status.find("CapEff:\t0000000000000000\n") != std::string::npos);
+  CHECK(status.find("CapBnd:\t0000000000000000\n") != std::string::npos);
+  CHECK(status.find("NoNewPrivs:\t1\n") != std::string::npos);
+  CHECK(status.find("Seccomp:\t2\n") != std::string::npos);
+  // Its open files: its own store, cgroup and /proc reads come and go; it
+  // holds nothing of the container's but a pidfd of the init.
+  const std::string log = ReadText(c.state_dir() + "/renderer.log");
+  INFO("renderer log:\n" << log);
+  CHECK(log.find("denied syscall") == std::string::npos);
+  CHECK(log.find("without the sandbox") == std::string::npos);
+  // The files are read-only and inert inside the container.
+  const std::string mounts = ReadText("/proc/" + std::to_string(c.InitPid()) + "/mountinfo");
+  const size_t line = mounts.find(" /proc/meminfo ");
+  REQUIRE(line != std::string::npos);
+  const std::string opts = mounts.substr(line, mounts.find('\n', line) - line);
+  CHECK(opts.find("ro,nosuid,nodev,noexec") != std::string::npos);
+}

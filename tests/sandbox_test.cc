@@ -1,0 +1,79 @@
+// The renderer's sandbox, entered in a forked child (it cannot be undone).
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/io.h"
+#include "common/log.h"
+#include "renderer/sandbox.h"
+#include "tests/testing.h"
+
+using namespace prochook;
+using prochook::testing::TempDir;
+
+namespace {
+
+std::string StatusField(const std::string& status, const std::string& key) {
+  std::istringstream in(status);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) {
+      std::string v = line.substr(key.size() + 1);
+      return v.substr(v.find_first_not_of(" \t"));
+    }
+  }
+  return "";
+}
+
+std::string Text(const std::string& path) {
+  auto t = ReadFile(path);
+  return t ? *t : "";
+}
+
+}  // namespace
+
+TEST_CASE("EnterSandbox: no capabilities, no_new_privs, seccomp; denied syscalls are EPERM and logged") {
+  if (geteuid() != 0) {
+    MESSAGE("SKIPPED: the sandbox drops root's capabilities; run as root");
+    return;
+  }
+  TempDir t;
+  const std::string log = t.path() + "/log", data = t.path() + "/file";
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    UniqueFd fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600));
+    ConfigureLog({.fd = fd.get(), .syslog = false, .min = LogLevel::kInfo, .tag = "sandbox test"});
+    if (!EnterSandbox()) _exit(10);
+    // Denied: a socket (the renderer has no business with the network).
+    errno = 0;
+    if (::socket(AF_INET, SOCK_STREAM, 0) != -1 || errno != EPERM) _exit(11);
+    // Allowed: what a refresh does.
+    if (!ReadFile("/proc/self/status")) _exit(13);
+    UniqueFd out(::open(data.c_str(), O_RDWR | O_CREAT, 0644));
+    if (!out.valid() || !PwriteAll(out.get(), "written\n", 0)) _exit(14);
+    auto status = ReadFile("/proc/self/status");
+    std::ofstream(data + ".status") << (status ? *status : "");
+    _exit(0);
+  }
+  int wstatus = 0;
+  REQUIRE(::waitpid(child, &wstatus, 0) == child);
+  REQUIRE(WIFEXITED(wstatus));
+  CHECK(WEXITSTATUS(wstatus) == 0);
+  CHECK(Text(data) == "written\n");
+  const std::string status = Text(data + ".status");
+  CHECK(StatusField(status, "CapEff") == "0000000000000000");
+  CHECK(StatusField(status, "CapPrm") == "0000000000000000");
+  CHECK(StatusField(status, "CapBnd") == "0000000000000000");
+  CHECK(StatusField(status, "NoNewPrivs") == "1");
+  CHECK(StatusField(status, "Seccomp") == "2");
+#if defined(__x86_64__)
+  CHECK(Text(log).find("seccomp: denied syscall 41 (returned EPERM)") != std::string::npos);
+#endif
+}
