@@ -20,7 +20,7 @@ namespace {
 constexpr const char* kAllowed[] = {
     "read", "write", "pread64", "pwrite64", "readv", "writev", "openat", "open", "close",
     "fstat", "newfstatat", "stat", "lstat", "statx", "lseek", "getdents64", "ftruncate",
-    "fcntl", "poll", "ppoll", "mmap", "munmap", "mremap", "mprotect", "brk", "madvise",
+    "fcntl", "dup", "dup2", "dup3", "poll", "ppoll", "mmap", "munmap", "mremap", "mprotect", "brk", "madvise",
     "rt_sigprocmask", "rt_sigreturn", "rt_sigaction", "exit", "exit_group", "futex",
     "clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "utimensat",
     "getpid", "gettid", "tgkill", "unlink", "unlinkat", "rmdir", "mkdir", "mkdirat",

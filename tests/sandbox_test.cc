@@ -11,6 +11,7 @@
 
 #include "common/io.h"
 #include "common/log.h"
+#include "hook/state_dir.h"
 #include "renderer/sandbox.h"
 #include "tests/testing.h"
 
@@ -31,6 +32,8 @@ std::string StatusField(const std::string& status, const std::string& key) {
   return "";
 }
 
+bool fs_exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
 std::string Text(const std::string& path) {
   auto t = ReadFile(path);
   return t ? *t : "";
@@ -45,6 +48,7 @@ TEST_CASE("EnterSandbox: no capabilities, no_new_privs, seccomp; denied syscalls
   }
   TempDir t;
   const std::string log = t.path() + "/log", data = t.path() + "/file";
+  t.Write({{"state/meminfo", "x"}, {"state/sys-cpu/online", "0\n"}});
   pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
@@ -58,6 +62,8 @@ TEST_CASE("EnterSandbox: no capabilities, no_new_privs, seccomp; denied syscalls
     if (!ReadFile("/proc/self/status")) _exit(13);
     UniqueFd out(::open(data.c_str(), O_RDWR | O_CREAT, 0644));
     if (!out.valid() || !PwriteAll(out.get(), "written\n", 0)) _exit(14);
+    // The renderer's last act: removing its state directory.
+    if (!RemoveStateDir(t.path() + "/state")) _exit(15);
     auto status = ReadFile("/proc/self/status");
     std::ofstream(data + ".status") << (status ? *status : "");
     _exit(0);
@@ -66,6 +72,8 @@ TEST_CASE("EnterSandbox: no capabilities, no_new_privs, seccomp; denied syscalls
   REQUIRE(::waitpid(child, &wstatus, 0) == child);
   REQUIRE(WIFEXITED(wstatus));
   CHECK(WEXITSTATUS(wstatus) == 0);
+  INFO("log: " << Text(log));
+  CHECK_FALSE(fs_exists(t.path() + "/state"));
   CHECK(Text(data) == "written\n");
   const std::string status = Text(data + ".status");
   CHECK(StatusField(status, "CapEff") == "0000000000000000");
