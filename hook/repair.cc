@@ -1,7 +1,10 @@
 #include "hook/repair.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+
+#include <ctime>
 
 #include <algorithm>
 #include <cstdio>
@@ -30,6 +33,15 @@ std::vector<std::string> StateDirNames(const std::string& run_dir) {
 
 enum class Outcome { kHealthy, kRestarted, kRemoved };
 
+// A directory this old without state.json and without a hook holding its
+// lock was abandoned (the hook was killed between mkdir and the record).
+constexpr int kAbandonedAfter = 10;  // seconds
+
+bool OlderThan(const std::string& path, int seconds) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && ::time(nullptr) - st.st_mtime > seconds;
+}
+
 Result<Outcome> RepairOne(const std::string& dir) {
   // Cheap check first: most directories have a live renderer.
   if (LiveRendererPid(dir)) return Outcome::kHealthy;
@@ -37,8 +49,14 @@ Result<Outcome> RepairOne(const std::string& dir) {
   if (!lock) return Outcome::kHealthy;  // a hook is setting it up right now
   if (LiveRendererPid(dir)) return Outcome::kHealthy;
 
-  TRY_ASSIGN(std::string text, ReadFile(dir + "/" + kRecordFile), "state.json");
-  TRY_ASSIGN(ContainerRecord record, ParseRecord(text), "state.json");
+  auto text = ReadFile(dir + "/" + kRecordFile);
+  if (!text && OlderThan(dir, kAbandonedAfter)) {
+    // Unlocked, no record, not new: a hook was killed while setting it up.
+    TRY(RemoveStateDir(dir), "removing an abandoned state directory");
+    return Outcome::kRemoved;
+  }
+  TRY(text, "state.json");
+  TRY_ASSIGN(ContainerRecord record, ParseRecord(*text), "state.json");
   auto start = ReadProcessStartTime(record.pid);
   if (!start || *start != record.pid_start) {
     TRY(RemoveStateDir(dir), "removing the state of a gone container");

@@ -5,6 +5,10 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -172,4 +176,56 @@ TEST_CASE("least privilege: the renderer runs without capabilities under seccomp
   REQUIRE(line != std::string::npos);
   const std::string opts = mounts.substr(line, mounts.find('\n', line) - line);
   CHECK(opts.find("ro,nosuid,nodev,noexec") != std::string::npos);
+}
+
+namespace {
+
+// Renderer processes serving the container with this id.
+int RenderersFor(const std::string& id) {
+  int n = 0;
+  for (const auto& p : fs::directory_iterator("/proc")) {
+    std::string cmdline = ReadText((p.path() / "cmdline").string());
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find("render --state-dir /run/prochook/" + id + " ") != std::string::npos) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("faults: the hook killed at any point leaves a working or untouched container, then nothing") {
+  if (SkipUnlessReady({"timeout"})) return;
+  // SIGKILL after 1 ms .. 80 ms: before parsing, while locating cgroups,
+  // rendering, spawning, mounting, or after it finished.
+  for (const char* delay : {"0.001", "0.003", "0.006", "0.01", "0.015", "0.02", "0.025", "0.03", "0.035", "0.04", "0.08"}) {
+    CAPTURE(delay);
+    std::string id;
+    {
+      Container c({.hook_command = {"/bin/sh", "sh", "-c",
+                                    std::string("exec timeout -s KILL ") + delay + " " + ProchookBinary() + " hook"}});
+      id = c.id();
+      RunResult start = c.Start();
+      const std::string outcome = std::string("hook killed after ") + delay + " s: container " +
+                                  (start.exit_code == 0 ? "started" : "failed to start") + ", state dir " +
+                                  (fs::exists(c.state_dir()) ? "present" : "absent");
+      MESSAGE(outcome);
+      if (start.exit_code == 0) {
+        // Started: its files are either prochook's or the kernel's, whole.
+        RunResult mem = c.Exec({"head", "-n", "1", "/proc/meminfo"});
+        CHECK(mem.exit_code == 0);
+        CHECK(mem.out.rfind("MemTotal:", 0) == 0);
+      }
+      c.Stop();
+    }
+    // An abandoned state dir counts as such once it is old: age it.
+    const std::string dir = "/run/prochook/" + id;
+    if (fs::exists(dir)) {
+      struct timespec old[2] = {{time(nullptr) - 60, 0}, {time(nullptr) - 60, 0}};
+      ::utimensat(AT_FDCWD, dir.c_str(), old, 0);
+    }
+    RunResult repair = Run({ProchookBinary(), "repair"});
+    INFO("repair: " << repair.out << repair.err);
+    CHECK(WaitFor(5s, [&] { return !fs::exists(dir) && RenderersFor(id) == 0; }));
+    CHECK(ReadText("/proc/self/mountinfo").find(id + "/") == std::string::npos);
+  }
 }

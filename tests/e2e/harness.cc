@@ -161,7 +161,12 @@ void Container::Prepare(const Options& o) {
   if (!o.annotations.empty()) c["annotations"] = o.annotations;
   if (!o.hook_stage.empty()) {
     nlohmann::json hook = {{"path", ProchookBinary()}, {"args", {"prochook", "hook"}}};
-    c["hooks"] = {{o.hook_stage, {hook}}, {"poststop", {hook}}};
+    nlohmann::json create = hook;
+    if (!o.hook_command.empty()) {
+      create = {{"path", o.hook_command[0]},
+                {"args", std::vector<std::string>(o.hook_command.begin() + 1, o.hook_command.end())}};
+    }
+    c["hooks"] = {{o.hook_stage, {create}}, {"poststop", {hook}}};
   }
   WriteText(bundle_ + "/config.json", c.dump(2));
 }

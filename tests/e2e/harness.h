@@ -51,6 +51,8 @@ class Container {
     int64_t cpu_quota_us = 0;                  // per 100 ms period; 0: no quota
     std::string runtime = "runc";              // or "crun"
     std::string hook_stage = "createRuntime";  // or "prestart"; "" for no hooks
+    // The create-stage hook as {path, args...}; empty: prochook itself.
+    std::vector<std::string> hook_command = {};
     std::map<std::string, std::string> annotations = {};
     // A host file bound over /proc/meminfo by runc itself (so prochook's
     // target is not a procfs file); "" for none.
