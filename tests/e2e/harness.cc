@@ -142,6 +142,19 @@ void Container::Prepare(const Options& o) {
   c["process"]["args"] = {"sleep", "100000"};
   c["process"]["env"] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=xterm"};
   c["root"] = {{"path", "rootfs"}, {"readonly", true}};
+  for (const std::string& drop : o.drop_mounts) {
+    auto& m = c["mounts"];
+    m.erase(std::remove_if(m.begin(), m.end(), [&](const auto& e) { return e["destination"] == drop; }), m.end());
+  }
+  for (const auto& [path, entry] : o.rootfs_entries) {
+    const fs::path p = fs::path(bundle_) / "rootfs" / path;
+    fs::create_directories(p.parent_path());
+    if (entry.rfind("->", 0) == 0) {
+      fs::create_symlink(entry.substr(2), p);
+    } else {
+      WriteText(p, entry);
+    }
+  }
   c["mounts"].push_back({{"destination", "/usr"}, {"type", "bind"}, {"source", "/usr"},
                          {"options", {"rbind", "ro"}}});
   c["mounts"].push_back({{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"},

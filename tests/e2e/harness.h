@@ -57,6 +57,11 @@ class Container {
     // A host file bound over /proc/meminfo by runc itself (so prochook's
     // target is not a procfs file); "" for none.
     std::string meminfo_bind = "";
+    // Mount destinations of runc's default spec to leave out ("/proc",
+    // "/sys"), and entries to plant in the rootfs: path -> "->target" for a
+    // symlink, else file content. For hostile-rootfs tests.
+    std::vector<std::string> drop_mounts = {};
+    std::map<std::string, std::string> rootfs_entries = {};
   };
 
   explicit Container(const Options& options);
