@@ -50,13 +50,9 @@ std::optional<double> Ratio(std::string_view quota, std::string_view period) {
   return static_cast<double>(*q) / static_cast<double>(*p);
 }
 
-// v2 cpu.max: "max 100000" (no limit) or "150000 100000".
 std::optional<double> ReadQuotaV2(const std::string& dir) {
   auto text = ReadFile(dir + "/cpu.max");
-  if (!text) return std::nullopt;
-  auto f = SplitFields(Trim(*text));
-  if (f.size() != 2) return std::nullopt;
-  return Ratio(f[0], f[1]);  // "max" is not a number: no limit
+  return text ? ParseCpuMax(*text) : std::nullopt;
 }
 
 // v1 cpu.cfs_quota_us ("-1" = no limit) over cpu.cfs_period_us.
@@ -77,6 +73,12 @@ std::optional<double> ReadQuota(const CgroupDir& cg) {
 }
 
 }  // namespace
+
+std::optional<double> ParseCpuMax(std::string_view text) {
+  auto f = SplitFields(Trim(text));
+  if (f.size() != 2) return std::nullopt;
+  return Ratio(f[0], f[1]);  // "max" is not a number: no limit
+}
 
 Result<std::vector<int>> ParseCpuList(std::string_view text) {
   std::vector<int> cpus;

@@ -31,6 +31,10 @@ struct CpuView {
 // "0-3,8,10-11\n" -> {0,1,2,3,8,10,11}. Empty text is an empty list;
 // malformed text (or a CPU above 65535) is an error.
 Result<std::vector<int>> ParseCpuList(std::string_view text);
+
+// v2 cpu.max, "150000 100000" -> 1.5 CPUs; "max 100000" (no limit) or
+// anything malformed -> nullopt.
+std::optional<double> ParseCpuMax(std::string_view text);
 // {0,1,2,3,8} -> "0-3,8" (no newline).
 std::string FormatCpuList(const std::vector<int>& cpus);
 

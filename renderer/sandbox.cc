@@ -21,7 +21,7 @@ constexpr const char* kAllowed[] = {
     "read", "write", "pread64", "pwrite64", "readv", "writev", "openat", "open", "close",
     "fstat", "newfstatat", "stat", "lstat", "statx", "lseek", "getdents64", "ftruncate",
     "fcntl", "dup", "dup2", "dup3", "poll", "ppoll", "mmap", "munmap", "mremap", "mprotect", "brk", "madvise",
-    "rt_sigprocmask", "rt_sigreturn", "rt_sigaction", "exit", "exit_group", "futex",
+    "rt_sigprocmask", "rt_sigreturn", "rt_sigaction", "sigaltstack", "exit", "exit_group", "futex",
     "clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "utimensat",
     "getpid", "gettid", "tgkill", "unlink", "unlinkat", "rmdir", "mkdir", "mkdirat",
     "access", "faccessat", "faccessat2", "readlink", "readlinkat", "restart_syscall",

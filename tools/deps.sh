@@ -9,6 +9,7 @@ packages=(
   xfsprogs                                         # the tear-free store
   runc crun busybox-static procps python3 python3-psutil util-linux coreutils  # e2e
   podman docker.io containerd tar                  # engines e2e (dockerd runs with --bridge=none)
+  clang-14 libclang-rt-14-dev                      # fuzzing (libFuzzer)
   sysstat htop tmux nodejs                         # tools read inside containers
   "$@"
 )

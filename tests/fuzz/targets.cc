@@ -1,0 +1,92 @@
+// libFuzzer targets, one per parser: built once per target with
+// -DFUZZ_<NAME> by tests/fuzz/run.sh. Each feeds the bytes to the parser
+// and, where a renderer consumes its output, renders it too, so a parse
+// that yields nonsense cannot crash or hang what comes after.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "hook/cgroups.h"
+#include "hook/mountinfo.h"
+#include "hook/record.h"
+#include "oci/config.h"
+#include "oci/config_edit.h"
+#include "oci/engine_config.h"
+#include "oci/options.h"
+#include "oci/state.h"
+#include "renderer/cpu_usage.h"
+#include "renderer/cpu_view.h"
+#include "renderer/cpuinfo.h"
+#include "renderer/diskstats.h"
+#include "renderer/meminfo.h"
+#include "renderer/memory.h"
+#include "renderer/pressure.h"
+#include "renderer/stat.h"
+#include "renderer/swaps.h"
+#include "renderer/tasks.h"
+
+using namespace prochook;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view in(reinterpret_cast<const char*>(data), size);
+#if defined(FUZZ_STATE)
+  (void)ParseState(in);
+#elif defined(FUZZ_CONFIG)
+  if (auto c = ParseConfig(in)) (void)ParseOptions(c->annotations);
+  (void)AddProchookHooks(in, "/usr/local/bin/prochook");
+#elif defined(FUZZ_DAEMON_JSON)
+  if (auto added = AddDockerRuntime(in, "/p", std::nullopt)) (void)RemoveDockerRuntime(*added);
+  (void)RemoveDockerRuntime(in);
+  (void)IsProchookHooksD(in);
+#elif defined(FUZZ_RECORD)
+  if (auto r = ParseRecord(in)) (void)ParseRecord(SerializeRecord(*r));
+#elif defined(FUZZ_DURATION)
+  (void)ParseDuration(in);
+#elif defined(FUZZ_PROC_CGROUP)
+  (void)ParseProcCgroup(in);
+#elif defined(FUZZ_MOUNTINFO)
+  (void)ParseMountinfo(in);
+#elif defined(FUZZ_CPU_LIST)
+  if (auto cpus = ParseCpuList(in)) (void)FormatCpuList(*cpus);
+#elif defined(FUZZ_CPU_MAX)
+  (void)ParseCpuMax(in);
+#elif defined(FUZZ_MEMORY_STAT)
+  (void)ParseFlatKeyed(in);
+  (void)ParseLimit(in);
+#elif defined(FUZZ_CPU_USAGE)
+  (void)ParseCpuacctUsageAll(in);
+  (void)ParseCpuacctPerCpu(in);
+  (void)ParseCpuStat(in);
+#elif defined(FUZZ_IO_STAT)
+  (void)ParseIoStat(in);
+  (void)ParseRwStat(in);
+  (void)RenderDiskstats(in, ParseIoStat(in));
+#elif defined(FUZZ_PRESSURE)
+  (void)ValidatePressure(in, "cpu");
+  (void)ValidatePressure(in, "memory");
+#elif defined(FUZZ_MEMINFO)
+  MemorySnapshot m;
+  m.limit = 256ull << 20;
+  m.usage = 300ull << 20;
+  (void)RenderMeminfo(ParseMeminfo(in), m);
+  (void)RenderSwaps(in, m, true);
+#elif defined(FUZZ_HOST_STAT)
+  StatInput s;
+  s.host = ParseHostStat(in);
+  s.view = CpuView{{0, 2}, {0, 1, 2}};
+  s.elapsed_ticks = 1000;
+  StatState state;
+  (void)RenderStat(s, state);
+  (void)RenderStat(s, state);
+#elif defined(FUZZ_CPUINFO)
+  (void)RenderCpuinfo(ParseCpuinfo(in), CpuView{{1, 3}, {0, 1, 3}});
+#elif defined(FUZZ_PID_STAT)
+  (void)ParseStartTime(in);
+  (void)ParseTaskState(in);
+  (void)ParseNsPid(in);
+#else
+#error "define one FUZZ_<NAME>"
+#endif
+  return 0;
+}
