@@ -163,6 +163,11 @@ void Container::Prepare(const Options& o) {
     c["mounts"].push_back({{"destination", "/proc/meminfo"}, {"type", "bind"},
                            {"source", o.meminfo_bind}, {"options", {"bind", "ro"}}});
   }
+  if (!o.pid_ns.empty()) {
+    auto& ns = c["linux"]["namespaces"];
+    ns.erase(std::remove_if(ns.begin(), ns.end(), [](const auto& n) { return n["type"] == "pid"; }), ns.end());
+    if (o.pid_ns != "host") ns.push_back({{"type", "pid"}, {"path", o.pid_ns}});
+  }
   c["linux"]["cgroupsPath"] = "/" + cgroup_parent_ + "/" + id_;
   c["linux"]["resources"] = nlohmann::json::object();
   if (o.memory_limit != 0) c["linux"]["resources"]["memory"] = {{"limit", o.memory_limit}};

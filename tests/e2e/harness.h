@@ -61,6 +61,9 @@ class Container {
     // "/sys"), and entries to plant in the rootfs: path -> "->target" for a
     // symlink, else file content. For hostile-rootfs tests.
     std::vector<std::string> drop_mounts = {};
+    // The pid namespace: "" a new one; "host" the host's; or a path such
+    // as /proc/<pid>/ns/pid to join another container's.
+    std::string pid_ns = "";
     std::map<std::string, std::string> rootfs_entries = {};
   };
 
