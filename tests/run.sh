@@ -27,7 +27,7 @@ count() {
 }
 
 # 1. Everything: unit tests and end to end with real runtimes.
-bazel test //... --test_timeout=900
+bazel test //... --test_timeout=1800
 rc=$?
 count "" $(bazel query 'tests(//...)' 2>/dev/null)
 if ((rc != 0 && failed == 0)); then failed=1; fi

@@ -136,6 +136,7 @@ class EngineContainer::Impl {
   std::string Installed(const std::string& path) const { return work_ + "/root" + path; }
   virtual RunResult Exec(const std::vector<std::string>& argv) = 0;
   virtual void Remove() = 0;
+  virtual RunResult Cycle(std::string*) { return {1, "", "cycles are implemented for podman only"}; }
 
  protected:
   std::vector<std::string> Cat(std::vector<std::string> a, const std::vector<std::string>& b) {
@@ -183,10 +184,21 @@ class PodmanImpl : public EngineContainer::Impl {
                                     "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "-v",
                                     "/usr:/usr:ro"};
     for (const auto& [k, v] : l.annotations) run = Cat(run, {"--annotation", k + "=" + v});
+    limits_ = l;
     RunResult r = Run(Podman(Cat(run, {"--rootfs", work_ + "/rootfs", "sleep", "100000"})));
     *id = Trim(r.out);
     started_ = r.exit_code == 0;
     return r;
+  }
+  RunResult Cycle(std::string* id) override {
+    const std::string name = tag_ + "-" + std::to_string(cycles_++);
+    RunResult r = Run(Podman({"run", "-d", "--name", name, "--network", "none", "--memory",
+                              std::to_string(limits_.memory), "--cgroup-parent", "/" + tag_, "--ulimit",
+                              "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "-v", "/usr:/usr:ro",
+                              "--rootfs", work_ + "/rootfs", "sleep", "100000"}));
+    *id = Trim(r.out);
+    if (r.exit_code != 0) return r;
+    return Run(Podman({"rm", "-f", "-t", "0", name}));
   }
   RunResult Exec(const std::vector<std::string>& argv) override {
     return Run(Podman(Cat({"exec", tag_}, argv)));
@@ -206,6 +218,8 @@ class PodmanImpl : public EngineContainer::Impl {
   }
   std::string runtime_;
   bool started_ = false;
+  EngineContainer::Limits limits_;
+  int cycles_ = 0;
 };
 
 // dockerd with the daemon.json `prochook install` wrote.
@@ -334,5 +348,7 @@ EngineContainer::~EngineContainer() = default;
 RunResult EngineContainer::Exec(const std::vector<std::string>& argv) const { return impl_->Exec(argv); }
 
 void EngineContainer::Remove() { impl_->Remove(); }
+
+RunResult EngineContainer::Cycle(std::string* id) { return impl_->Cycle(id); }
 
 }  // namespace prochook::e2e

@@ -45,6 +45,9 @@ class EngineContainer {
   RunResult Exec(const std::vector<std::string>& argv) const;
   // Removes the container the engine's way (rm -f, task kill + rm, ...).
   void Remove();
+  // Starts and removes one more container with the same limits in this
+  // engine session (podman only, for the soak test); its OCI id in *id.
+  RunResult Cycle(std::string* id);
 
   class Impl;  // one per engine, in engines.cc
 
