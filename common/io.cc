@@ -22,7 +22,7 @@ Result<std::string> ReadAll(int fd, size_t max_bytes) {
     }
     if (n == 0) return out;
     if (out.size() + static_cast<size_t>(n) > max_bytes) {
-      return Error::Msg("more than " + std::to_string(max_bytes) + " bytes");
+      return Error::Msg("too large (more than " + std::to_string(max_bytes) + " bytes)");
     }
     out.append(buf, static_cast<size_t>(n));
   }

@@ -1,7 +1,11 @@
 // The prochook binary as a runtime invokes it, without a container.
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <filesystem>
+
 #include "tests/e2e/harness.h"
+#include "tests/testing.h"
 
 using namespace prochook::e2e;
 
@@ -33,4 +37,45 @@ TEST_CASE("prochook: usage errors") {
   RunResult v = Run({ProchookBinary(), "version"});
   CHECK(v.exit_code == 0);
   CHECK(v.out.rfind("prochook ", 0) == 0);
+}
+
+TEST_CASE("prochook hook: hostile input is a clear error, fast, with nothing left behind") {
+  const std::string bin = ProchookBinary();
+  struct Case {
+    const char* what;
+    std::string state;
+    const char* message;
+  };
+  const std::string huge = R"({"id":"huge","pid":1,"bundle":"/b","annotations":{"a":")" +
+                           std::string(100 << 20, 'x') + R"("}})";
+  const Case cases[] = {
+      {"100 MB of JSON", huge, "too large"},
+      {"pid of the wrong type", R"({"id":"wrongtype","pid":"1","bundle":"/b"})", "\"pid\""},
+      {"a huge pid", R"({"id":"hugepid","pid":99999999999999999999,"bundle":"/b"})", "pid"},
+      {"non-UTF-8 id", "{\"id\":\"\xff\xfe\",\"pid\":1,\"bundle\":\"/b\"}", "OCI state"},
+      {"deep nesting", std::string(100000, '[') + std::string(100000, ']'), "OCI state"},
+      {"an id with a slash", R"({"id":"a/b","pid":1,"bundle":"/b"})", "container id"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    const auto t0 = std::chrono::steady_clock::now();
+    RunResult r = Run({bin, "hook"}, c.state);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+    CHECK(r.exit_code == 2);
+    INFO("stderr: " << r.err.substr(0, 300));
+    CHECK(r.err.find(c.message) != std::string::npos);
+  }
+  for (const char* id : {"huge", "wrongtype", "hugepid"}) {
+    CHECK_FALSE(std::filesystem::exists(std::string("/run/prochook/") + id));
+  }
+}
+
+TEST_CASE("prochook hook: a config.json of the wrong shape is exit 2 naming the field") {
+  prochook::testing::TempDir t;
+  t.Write({{"config.json", R"({"ociVersion":"1.0.2","root":{"path":"rootfs"},"annotations":["x"]})"}});
+  RunResult r = Run({ProchookBinary(), "hook"},
+                    R"({"id":"badconfig","pid":1,"bundle":")" + t.path() + R"(","status":"creating"})");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("annotations") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists("/run/prochook/badconfig"));
 }
