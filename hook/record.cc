@@ -25,28 +25,43 @@ std::string SerializeRecord(const ContainerRecord& r) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+// An integer field in [lo, hi]. nlohmann's get<int>() of a number that does
+// not fit (or of a float) is undefined behaviour, so check first.
+Result<int64_t> IntIn(const nlohmann::json& j, const char* key, int64_t lo, int64_t hi) {
+  TRY_ASSIGN(std::optional<int64_t> v, IntField(j, key), "state.json");
+  if (!v) return Error::Msg(std::string("state.json: missing \"") + key + "\"");
+  if (*v < lo || *v > hi) return Error::Msg(std::string("state.json: \"") + key + "\" is out of range");
+  return *v;
+}
+
+}  // namespace
+
 Result<ContainerRecord> ParseRecord(std::string_view text) {
   TRY_ASSIGN(nlohmann::json j, ParseJsonObject(text, "state.json"), "state.json");
   // Written by prochook itself; a mismatch means a corrupt or foreign file.
   ContainerRecord r;
+  TRY_ASSIGN(int64_t pid, IntIn(j, "pid", 1, INT32_MAX), "state.json");
+  TRY_ASSIGN(int64_t pid_start, IntIn(j, "pid_start", 0, INT64_MAX), "state.json");
+  TRY_ASSIGN(r.interval_ms, IntIn(j, "interval_ms", 10, 3600 * 1000), "state.json");
+  r.pid = static_cast<pid_t>(pid);
+  r.pid_start = static_cast<uint64_t>(pid_start);
   try {
     r.id = j.at("id").get<std::string>();
-    r.pid = j.at("pid").get<pid_t>();
-    r.pid_start = j.at("pid_start").get<uint64_t>();
     r.rootfs = j.at("rootfs").get<std::string>();
-    r.interval_ms = j.at("interval_ms").get<int64_t>();
     r.files = j.at("files").get<std::vector<std::string>>();
     r.cpu_view_quota = j.at("cpu_view_quota").get<bool>();
     r.show_swap = j.at("show_swap").get<bool>();
     r.container_uptime = j.at("container_uptime").get<bool>();
     for (const auto& [name, d] : j.at("cgroups").items()) {
-      r.cgroups[name] = {d.at("version").get<int>(), d.at("dir").get<std::string>(),
+      TRY_ASSIGN(int64_t version, IntIn(d, "version", 1, 2), "state.json: cgroups." + name);
+      r.cgroups[name] = {static_cast<int>(version), d.at("dir").get<std::string>(),
                          d.at("mount").get<std::string>()};
     }
   } catch (const nlohmann::json::exception& e) {
     return Error::Msg(std::string("state.json: ") + e.what());
   }
-  if (r.interval_ms < 10) return Error::Msg("state.json: interval_ms below 10");
   return r;
 }
 

@@ -135,3 +135,24 @@ TEST_CASE("FileStore takes over an existing file at its length, and empties it e
   REQUIRE(again->Update("no").ok());
   CHECK(ReadFile(path).value() == "no");
 }
+
+TEST_CASE("ParseRecord refuses numbers that do not fit, found by fuzzing") {
+  // A pid too large for any integer type parses as a double; converting it
+  // was undefined behaviour (UBSan) before the range checks.
+  CHECK_FALSE(ParseRecord(R"({"id":"abc","pid":4244400000000000000000000000007173733806700000000000})").ok());
+  const std::string good = R"({"id":"a","pid":7,"pid_start":5,"rootfs":"/r","interval_ms":1000,"files":[],)"
+                           R"("cpu_view_quota":true,"show_swap":true,"container_uptime":false,"cgroups":{}})";
+  REQUIRE(ParseRecord(good).ok());
+  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\"pid\":7", "\"pid\":1.5"},
+           {"\"pid\":7", "\"pid\":-7"},
+           {"\"pid\":7", "\"pid\":4294967296"},
+           {"\"interval_ms\":1000", "\"interval_ms\":5"},
+           {"\"cgroups\":{}", "\"cgroups\":{\"memory\":{\"version\":3,\"dir\":\"/d\",\"mount\":\"/m\"}}"},
+           {"\"cgroups\":{}", "\"cgroups\":{\"memory\":[]}"}}) {
+    std::string bad = good;
+    bad.replace(bad.find(from), from.size(), to);
+    CAPTURE(bad);
+    CHECK_FALSE(ParseRecord(bad).ok());
+  }
+}
