@@ -58,13 +58,14 @@ TEST_CASE("ListServed tells serving, stale, renderer-dead, container-gone and br
   const uint64_t self_start = ReadProcessStartTime(getpid()).value();
   Sleeper renderer;
   Sleeper gone;
-  const uint64_t gone_start = ReadProcessStartTime(gone.pid).value();
+  const pid_t gone_pid = gone.pid;
+  const uint64_t gone_start = ReadProcessStartTime(gone_pid).value();
   gone.Kill();
 
   t.Write({{"a-serving/" + std::string(kRecordFile), RecordFor("a-serving", getpid(), self_start)},
            {"b-stale/" + std::string(kRecordFile), RecordFor("b-stale", getpid(), self_start)},
            {"c-dead/" + std::string(kRecordFile), RecordFor("c-dead", getpid(), self_start)},
-           {"d-gone/" + std::string(kRecordFile), RecordFor("d-gone", gone.pid, gone_start)},
+           {"d-gone/" + std::string(kRecordFile), RecordFor("d-gone", gone_pid, gone_start)},
            {"e-broken/" + std::string(kRecordFile), "{not json"},
            {"hook.log", "a file, not a container\n"}});
   REQUIRE(WriteRendererPid(t.path() + "/a-serving", renderer.pid).ok());
