@@ -60,14 +60,17 @@ Result<> WriteAll(int fd, std::string_view data) {
   return Ok{};
 }
 
-Result<> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+Result<> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
+                         Durability durability) {
   // A per-process temporary name: two writers of the same file (the hook
   // and the renderer it started) must not rename each other's file away.
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     TRY_ASSIGN(UniqueFd fd, OpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode), "write " + path);
     TRY(WriteAll(fd.get(), data), "write " + tmp);
-    if (::fsync(fd.get()) != 0) return Error::Sys("fsync " + tmp);
+    if (durability == Durability::kSynced && ::fsync(fd.get()) != 0) {
+      return Error::Sys("fsync " + tmp);
+    }
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) return Error::Sys("rename " + tmp);
   return Ok{};

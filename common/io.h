@@ -26,7 +26,13 @@ Result<> PwriteAll(int fd, std::string_view data, off_t offset);
 // Writes all of data to a stream fd (pipe, socket, stderr).
 Result<> WriteAll(int fd, std::string_view data);
 
+// Whether a replaced file must survive a power loss (engine configuration)
+// or lives in a store that does not outlive a reboot (/run: fsync there
+// only costs the container start time, ~10-20 ms on the XFS store).
+enum class Durability { kSynced, kVolatile };
+
 // Creates or replaces path with data atomically (temp file + rename).
-Result<> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode);
+Result<> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
+                         Durability durability = Durability::kSynced);
 
 }  // namespace prochook

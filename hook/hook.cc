@@ -1,6 +1,7 @@
 #include "hook/hook.h"
 
 #include <algorithm>
+#include <chrono>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -23,6 +24,21 @@
 namespace prochook {
 namespace {
 
+// Debug-level timings of the hook's phases (PROCHOOK_LOG_LEVEL=debug): the
+// hook delays the container's start, so where its time goes is worth a line.
+class PhaseClock {
+ public:
+  void Mark(const char* phase) {
+    const auto now = std::chrono::steady_clock::now();
+    LOG_DEBUG("timing: %s took %lld us", phase,
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(now - last_).count()));
+    last_ = now;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 bool Exists(const std::string& path) {
   struct stat st;
   return ::lstat(path.c_str(), &st) == 0;
@@ -35,6 +51,7 @@ void Cleanup(const std::string& dir) {
 
 Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& config,
                const Options& options) {
+  PhaseClock clock;
   const std::string dir = StateDirPath(args.run_dir, state.id);
   TRY_ASSIGN(uint64_t pid_start, ReadProcessStartTime(state.pid), "container init");
   if (Exists(dir)) {
@@ -56,11 +73,14 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
   record.pid_start = pid_start;
   record.rootfs = ResolveRootPath(state.bundle, config.root_path);
   record.interval_ms = options.interval.count();
+  // Idle mode never refreshes more often than the interval itself.
+  record.idle_ms = options.idle.count() == 0 ? 0 : std::max(options.idle.count(), record.interval_ms);
   TRY_ASSIGN(record.cgroups, LoadCgroups(state.pid), "locating cgroups");
   if (std::none_of(record.cgroups.begin(), record.cgroups.end(),
                    [](const auto& c) { return c.second.present(); })) {
     return Error::Msg("the container has no cgroup prochook can read");
   }
+  clock.Mark("locating cgroups");
   record.files = options.files;
   record.cpu_view_quota = options.cpu_view_quota;
   record.show_swap = options.show_swap;
@@ -69,14 +89,19 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
   TRY(CreateStateDir(args.run_dir, dir), "state directory");
   TRY_ASSIGN(UniqueFd lock, LockStateDir(dir, /*wait=*/true), "state directory");
   Result<> r = [&]() -> Result<> {
-    TRY(WriteFileAtomic(dir + "/" + kRecordFile, SerializeRecord(record), 0600), "state.json");
+    TRY(WriteFileAtomic(dir + "/" + kRecordFile, SerializeRecord(record), 0600, Durability::kVolatile),
+        "state.json");
+    clock.Mark("state directory");
     const RenderSummary first = RenderAllOnce(dir, record);
+    clock.Mark("first render");
     if (first.rendered.empty()) return Error::Msg("no file could be rendered");
     TRY_ASSIGN(std::vector<MountPlan> plans, PlanMounts(dir, first.rendered, first.view),
                "planning mounts");
     TRY_ASSIGN(pid_t renderer, SpawnRenderer(dir), "starting the renderer");
     TRY(WriteRendererPid(dir, renderer), "starting the renderer");
+    clock.Mark("starting the renderer");
     TRY(ApplyMounts(state.pid, record.rootfs, plans), "mounting");
+    clock.Mark("mounting");
     LOG_INFO("serving %zu file(s), renderer %d, every %lld ms", plans.size(), renderer,
              static_cast<long long>(record.interval_ms));
     return Ok{};
@@ -148,12 +173,15 @@ int RunHook(const HookArgs& args, std::string_view state_text) {
   log.tag = tag.c_str();
   ConfigureLog(log);
 
+  PhaseClock clock;
   const int code = HandleStage(args, *state);
+  clock.Mark(args.stage.empty() ? "hook" : args.stage.c_str());
   // Every hook invocation also repairs the other containers' state: a
   // renderer that died is restarted, the state of a gone container removed.
   const RepairReport repair = Repair(args.run_dir, state->id);
   for (const auto& id : repair.removed) LOG_INFO("repair: removed the state of gone container %s", id.c_str());
   for (const auto& p : repair.problems) LOG_WARN("repair: %s", p.c_str());
+  clock.Mark("repair");
   return code;
 }
 

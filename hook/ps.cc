@@ -37,6 +37,7 @@ ServedContainer Inspect(const std::string& dir, const std::string& id,
   c.init_alive = start && *start == record->pid_start;
   c.files = record->files;
   c.interval_ms = record->interval_ms;
+  c.idle_ms = record->idle_ms;
   auto memory = record->cgroups.find("memory");
   if (memory != record->cgroups.end() && memory->second.present()) {
     c.cgroup = memory->second.dir;
@@ -59,7 +60,11 @@ ServedContainer Inspect(const std::string& dir, const std::string& id,
     c.state = "container-gone";
   } else if (!c.renderer_pid) {
     c.state = "renderer-dead";
-  } else if (c.refreshed_ago_s && *c.refreshed_ago_s > 3.0 * c.interval_ms / 1000.0 + 1.0) {
+  } else if (const double ago = c.refreshed_ago_s.value_or(0), interval = c.interval_ms / 1000.0;
+             c.idle_ms > 0 && ago > 2 * interval + 0.5) {
+    // Idle mode: one refresh per idle period while nobody reads.
+    c.state = ago <= c.idle_ms / 1000.0 + 2 * interval + 1 ? "idle" : "stale";
+  } else if (c.idle_ms == 0 && ago > 3 * interval + 1) {
     c.state = "stale";
   } else {
     c.state = "serving";
@@ -123,6 +128,7 @@ std::string RenderPsJson(const std::string& store, const std::vector<ServedConta
                         {"refreshed_ago_s",
                          c.refreshed_ago_s ? nlohmann::json(*c.refreshed_ago_s) : nlohmann::json()},
                         {"interval_ms", c.interval_ms},
+                        {"idle_ms", c.idle_ms},
                         {"files", c.files},
                         {"cgroup", c.cgroup}};
     if (!c.problem.empty()) j["problem"] = c.problem;

@@ -19,11 +19,15 @@ struct ServedContainer {
   std::string cgroup;       // the memory cgroup, else the first one found
   std::vector<std::string> files;
   std::optional<pid_t> renderer_pid;
-  // serving | stale (no refresh for 3 intervals + 1 s) | renderer-dead |
-  // container-gone | broken (state.json unreadable: see problem)
+  // serving | idle (no refresh for 2 intervals + 0.5 s with idle mode on:
+  // nobody reads the files, they are refreshed every idle_ms) | stale (no
+  // refresh for idle_ms + 2 intervals + 1 s, or 3 intervals + 1 s with idle
+  // mode off) | renderer-dead | container-gone | broken (state.json
+  // unreadable: see problem)
   std::string state;
   std::optional<double> refreshed_ago_s;
   int64_t interval_ms = 0;
+  int64_t idle_ms = 0;
   std::string problem;
 };
 

@@ -13,6 +13,7 @@ std::string SerializeRecord(const ContainerRecord& r) {
   j["pid_start"] = r.pid_start;
   j["rootfs"] = r.rootfs;
   j["interval_ms"] = r.interval_ms;
+  j["idle_ms"] = r.idle_ms;
   j["files"] = r.files;
   j["cpu_view_quota"] = r.cpu_view_quota;
   j["show_swap"] = r.show_swap;
@@ -45,6 +46,9 @@ Result<ContainerRecord> ParseRecord(std::string_view text) {
   TRY_ASSIGN(int64_t pid, IntIn(j, "pid", 1, INT32_MAX), "state.json");
   TRY_ASSIGN(int64_t pid_start, IntIn(j, "pid_start", 0, INT64_MAX), "state.json");
   TRY_ASSIGN(r.interval_ms, IntIn(j, "interval_ms", 10, 3600 * 1000), "state.json");
+  if (j.contains("idle_ms")) {  // absent in the state of earlier versions
+    TRY_ASSIGN(r.idle_ms, IntIn(j, "idle_ms", 0, 3600 * 1000), "state.json");
+  }
   r.pid = static_cast<pid_t>(pid);
   r.pid_start = static_cast<uint64_t>(pid_start);
   try {

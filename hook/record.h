@@ -28,6 +28,9 @@ struct ContainerRecord {
   uint64_t pid_start = 0;   // its start time (proc(5) stat field 22): guards pid reuse
   std::string rootfs;
   int64_t interval_ms = 1000;
+  // Idle mode: once nobody has read the files for idle_ms, refresh only
+  // every idle_ms (and at once on the next read); 0 = always refresh.
+  int64_t idle_ms = 10000;
   std::vector<std::string> files;  // names from the file table ("meminfo")
   bool cpu_view_quota = true;      // CPU view: cpuset limited by the quota
   bool show_swap = true;           // false: swap shown as zero

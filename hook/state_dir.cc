@@ -74,7 +74,8 @@ Result<UniqueFd> LockStateDir(const std::string& dir, bool wait) {
 Result<> WriteRendererPid(const std::string& dir, pid_t pid) {
   TRY_ASSIGN(uint64_t start, ReadProcessStartTime(pid), "renderer pid");
   return WriteFileAtomic(dir + "/" + kRendererPidFile,
-                         std::to_string(pid) + " " + std::to_string(start) + "\n", 0600);
+                         std::to_string(pid) + " " + std::to_string(start) + "\n", 0600,
+                         Durability::kVolatile);
 }
 
 std::optional<pid_t> LiveRendererPid(const std::string& dir) {

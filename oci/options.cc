@@ -51,6 +51,12 @@ Options ParseOptions(const std::map<std::string, std::string>& annotations) {
     if (d) o.interval = *d;
     else o.warnings.push_back(std::string(kAnnotationInterval) + ": " + d.error().message());
   }
+  if (auto it = annotations.find(kAnnotationIdle); it != annotations.end()) {
+    auto d = it->second == "off" ? Result<std::chrono::milliseconds>(std::chrono::milliseconds(0))
+                                 : ParseDuration(it->second);
+    if (d) o.idle = *d;
+    else o.warnings.push_back(std::string(kAnnotationIdle) + ": " + d.error().message() + " (or off)");
+  }
   if (auto it = annotations.find(kAnnotationPolicy); it != annotations.end()) {
     if (it->second == "fail-open") o.policy = FailPolicy::kOpen;
     else if (it->second == "fail-closed") o.policy = FailPolicy::kClosed;

@@ -18,6 +18,7 @@ inline constexpr char kAnnotationFiles[] = "io.prochook.files";
 inline constexpr char kAnnotationCpuView[] = "io.prochook.cpu-view";
 inline constexpr char kAnnotationSwap[] = "io.prochook.swap";
 inline constexpr char kAnnotationUptime[] = "io.prochook.uptime";
+inline constexpr char kAnnotationIdle[] = "io.prochook.idle";
 
 // The files a container can be served, by annotation name.
 inline const std::vector<std::string>& AllFileNames() {
@@ -32,6 +33,9 @@ enum class FailPolicy { kOpen, kClosed };
 struct Options {
   bool disabled = false;
   std::chrono::milliseconds interval{1000};
+  // io.prochook.idle=30s|off: files nobody read for this long are refreshed
+  // only this often (and at once when read again); 0 = off.
+  std::chrono::milliseconds idle{10000};
   FailPolicy policy = FailPolicy::kOpen;
   std::vector<std::string> files = AllFileNames();  // io.prochook.files=meminfo,stat,...
   bool cpu_view_quota = true;   // io.prochook.cpu-view=cpuset|quota (cpuset+quota)

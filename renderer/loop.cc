@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -81,6 +82,39 @@ class Refresher {
   std::map<std::string, std::string> last_error_;
 };
 
+// Tells whether the container reads its files: an inotify watch on each
+// store file. inotify watches inodes, so opens and reads through the bind
+// mounts in the container are seen; the renderer's own writes are not
+// (IN_MODIFY is not asked for).
+class ReadWatch {
+ public:
+  void Watch(const std::string& dir, const std::vector<std::string>& files) {
+    fd_ = UniqueFd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+    if (!fd_.valid()) {
+      LOG_WARN("%s: refreshing every interval", Error::Sys("inotify_init1").message().c_str());
+      return;
+    }
+    for (const std::string& f : files) {
+      if (::inotify_add_watch(fd_.get(), (dir + "/" + f).c_str(), IN_OPEN | IN_ACCESS) < 0) {
+        LOG_WARN("%s: refreshing every interval", Error::Sys("inotify_add_watch " + f).message().c_str());
+        fd_.reset();
+        return;
+      }
+    }
+  }
+  int fd() const { return fd_.valid() ? fd_.get() : -1; }
+  // Empties the queue; true if any read was seen.
+  bool Drain() {
+    alignas(struct inotify_event) char buf[4096];
+    bool seen = false;
+    while (::read(fd_.get(), buf, sizeof buf) > 0) seen = true;
+    return seen;
+  }
+
+ private:
+  UniqueFd fd_;
+};
+
 }  // namespace
 
 RenderSummary RenderAllOnce(const std::string& state_dir, const ContainerRecord& record) {
@@ -123,20 +157,31 @@ int RunRenderer(const std::string& state_dir) {
     // The state directory's mtime says when the last refresh ran (for
     // `prochook ps`): one futimens per refresh, no extra file.
     UniqueFd dir_fd(::open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ReadWatch reads;
+    const int64_t idle_ms = record->idle_ms;
+    int64_t last_read = NowMs(), last_refresh = 0;
     int64_t next = NowMs();
     for (bool first = true;; first = false) {
-      (void)refresher.Refresh();
-      if (dir_fd.valid()) ::futimens(dir_fd.get(), nullptr);
+      const int64_t now = NowMs();
+      // Idle: nobody read the files for idle_ms. Then one refresh every
+      // idle_ms bounds their age; the next read wakes us at once.
+      const bool idle = idle_ms > 0 && now - last_read >= idle_ms;
+      if (!idle || now - last_refresh >= idle_ms) {
+        const RenderSummary done = refresher.Refresh();
+        last_refresh = now;
+        if (dir_fd.valid()) ::futimens(dir_fd.get(), nullptr);
+        if (first && idle_ms > 0) reads.Watch(state_dir, done.rendered);
+      }
       // After the first refresh every file is open: from here on the
       // renderer needs no privilege.
       if (first) {
         if (auto s = EnterSandbox(); !s) LOG_WARN("running without the sandbox: %s", s.error().message().c_str());
       }
       next += record->interval_ms;
-      const int64_t now = NowMs();
-      if (next < now) next = now;  // overran: skip missed ticks, do not burst
-      struct pollfd fds[2] = {{pidfd.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
-      int n = ::poll(fds, 2, static_cast<int>(next - now));
+      const int64_t after = NowMs();
+      if (next < after) next = after;  // overran: skip missed ticks, do not burst
+      struct pollfd fds[3] = {{pidfd.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}, {reads.fd(), POLLIN, 0}};
+      int n = ::poll(fds, reads.fd() >= 0 ? 3 : 2, static_cast<int>(next - after));
       if (n < 0 && errno != EINTR) {
         LOG_ERROR("%s", Error::Sys("poll").message().c_str());
         break;
@@ -150,6 +195,12 @@ int RunRenderer(const std::string& state_dir) {
         // content and `prochook repair` (or the poststop hook) takes over.
         LOG_INFO("stopped by signal; leaving the state for repair or poststop");
         return 0;
+      }
+      if (reads.fd() >= 0 && fds[2].revents != 0 && reads.Drain()) {
+        // Read while idle: refresh now, so that the reader's next read
+        // (top's next frame, free -s) is current.
+        if (idle_ms > 0 && NowMs() - last_read >= idle_ms) next = NowMs();
+        last_read = NowMs();
       }
     }
   } else {

@@ -100,9 +100,12 @@ TEST_CASE("ParseOptions keeps defaults and warns on values it does not understan
   Options d = ParseOptions({});
   CHECK_FALSE(d.disabled);
   CHECK(d.interval == 1000ms);
+  CHECK(d.idle == 10000ms);
   CHECK(d.policy == FailPolicy::kOpen);
   CHECK(d.warnings.empty());
 
+  CHECK(ParseOptions({{"io.prochook.idle", "off"}}).idle == 0ms);
+  CHECK(ParseOptions({{"io.prochook.idle", "1m"}}).idle == 60000ms);
   Options o = ParseOptions({{"io.prochook.interval", "250ms"},
                             {"io.prochook.policy", "fail-closed"},
                             {"io.prochook.disable", "true"}});
@@ -112,11 +115,13 @@ TEST_CASE("ParseOptions keeps defaults and warns on values it does not understan
 
   Options bad = ParseOptions({{"io.prochook.interval", "fast"},
                               {"io.prochook.policy", "maybe"},
-                              {"io.prochook.disable", "yes"}});
+                              {"io.prochook.disable", "yes"},
+                              {"io.prochook.idle", "never"}});
   CHECK(bad.interval == 1000ms);
   CHECK(bad.policy == FailPolicy::kOpen);
   CHECK_FALSE(bad.disabled);
-  CHECK(bad.warnings.size() == 3);
+  CHECK(bad.idle == 10000ms);
+  CHECK(bad.warnings.size() == 4);
 }
 
 TEST_CASE("ParseOptions: files, CPU view, swap and uptime choices") {

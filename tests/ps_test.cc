@@ -67,16 +67,19 @@ TEST_CASE("ListServed tells serving, stale, renderer-dead, container-gone and br
            {"c-dead/" + std::string(kRecordFile), RecordFor("c-dead", getpid(), self_start)},
            {"d-gone/" + std::string(kRecordFile), RecordFor("d-gone", gone_pid, gone_start)},
            {"e-broken/" + std::string(kRecordFile), "{not json"},
+           {"f-idle/" + std::string(kRecordFile), RecordFor("f-idle", getpid(), self_start)},
            {"hook.log", "a file, not a container\n"}});
   REQUIRE(WriteRendererPid(t.path() + "/a-serving", renderer.pid).ok());
   REQUIRE(WriteRendererPid(t.path() + "/b-stale", renderer.pid).ok());
+  REQUIRE(WriteRendererPid(t.path() + "/f-idle", renderer.pid).ok());
   const auto now = std::chrono::system_clock::now();
   const time_t now_s = std::chrono::system_clock::to_time_t(now);
   SetMtime(t.path() + "/a-serving", now_s);
   SetMtime(t.path() + "/b-stale", now_s - 3600);
+  SetMtime(t.path() + "/f-idle", now_s - 8);  // idle mode: refreshed every 10 s
 
   auto list = ListServed(t.path(), now);
-  REQUIRE(list.size() == 5);
+  REQUIRE(list.size() == 6);
   CHECK(list[0].id == "a-serving");
   CHECK(list[0].state == "serving");
   CHECK(list[0].renderer_pid == renderer.pid);
@@ -91,6 +94,8 @@ TEST_CASE("ListServed tells serving, stale, renderer-dead, container-gone and br
   CHECK(list[3].state == "container-gone");
   CHECK(list[4].state == "broken");
   CHECK_FALSE(list[4].problem.empty());
+  CHECK(list[5].state == "idle");
+  CHECK(list[5].idle_ms == 10000);
   CHECK(ListServed(t.path() + "/missing", now).empty());
 }
 

@@ -19,6 +19,7 @@ TEST_CASE("ContainerRecord survives a round trip through state.json") {
   r.pid_start = 987654321;
   r.rootfs = "/var/lib/x/rootfs";
   r.interval_ms = 250;
+  r.idle_ms = 0;
   r.files = {"meminfo"};
   r.cpu_view_quota = false;
   r.container_uptime = true;
@@ -31,6 +32,7 @@ TEST_CASE("ContainerRecord survives a round trip through state.json") {
   CHECK(back->pid_start == 987654321u);
   CHECK(back->rootfs == r.rootfs);
   CHECK(back->interval_ms == 250);
+  CHECK(back->idle_ms == 0);
   CHECK(back->files == r.files);
   CHECK_FALSE(back->cpu_view_quota);
   CHECK(back->show_swap);
@@ -143,6 +145,10 @@ TEST_CASE("ParseRecord refuses numbers that do not fit, found by fuzzing") {
   const std::string good = R"({"id":"a","pid":7,"pid_start":5,"rootfs":"/r","interval_ms":1000,"files":[],)"
                            R"("cpu_view_quota":true,"show_swap":true,"container_uptime":false,"cgroups":{}})";
   REQUIRE(ParseRecord(good).ok());
+  // The state of an earlier version has no idle_ms: idle mode's default.
+  CHECK(ParseRecord(good)->idle_ms == 10000);
+  CHECK(ParseRecord(R"({"idle_ms":0,)" + good.substr(1))->idle_ms == 0);
+  CHECK_FALSE(ParseRecord(R"({"idle_ms":-1,)" + good.substr(1)).ok());
   for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
            {"\"pid\":7", "\"pid\":1.5"},
            {"\"pid\":7", "\"pid\":-7"},

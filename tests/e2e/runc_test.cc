@@ -4,7 +4,9 @@
 #include <boost/process.hpp>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "tests/e2e/harness.h"
 #include "tests/testing.h"
@@ -225,4 +227,62 @@ TEST_CASE("runc: the run directory is the tear-free XFS store") {
   REQUIRE(c.Start().exit_code == 0);
   CHECK(Run({"stat", "-f", "-c", "%T", "/run/prochook"}).out == "xfs\n");
   CHECK(Run({"stat", "-f", "-c", "%T", c.state_dir() + "/meminfo"}).out == "xfs\n");
+}
+
+namespace {
+
+// The longest time since the renderer's last refresh (the mtime of its
+// state directory) seen over `span`, sampled every 10 ms.
+double MaxRefreshAge(const std::string& state_dir, std::chrono::milliseconds span) {
+  double worst = 0;
+  const auto end = std::chrono::steady_clock::now() + span;
+  while (std::chrono::steady_clock::now() < end) {
+    const auto mtime = fs::last_write_time(state_dir);
+    const double age = std::chrono::duration<double>(fs::file_time_type::clock::now() - mtime).count();
+    worst = std::max(worst, age);
+    std::this_thread::sleep_for(10ms);
+  }
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("runc: idle mode refreshes unread files every idle period, and at once when read again") {
+  if (SkipUnlessReady()) return;
+  Container idle({.annotations = {{"io.prochook.interval", "100ms"}, {"io.prochook.idle", "1s"}}});
+  Container busy({.annotations = {{"io.prochook.interval", "100ms"}, {"io.prochook.idle", "off"}}});
+  REQUIRE(idle.Start().exit_code == 0);
+  REQUIRE(busy.Start().exit_code == 0);
+  std::this_thread::sleep_for(1500ms);  // nobody has read the files: idle
+
+  // Unread: one refresh per second, not every 100 ms; idle off: every 100 ms.
+  const double idle_age = MaxRefreshAge(idle.state_dir(), 1500ms);
+  const double busy_age = MaxRefreshAge(busy.state_dir(), 500ms);
+  CHECK(idle_age > 0.5);
+  CHECK(idle_age < 1.5);
+  CHECK(busy_age < 0.4);
+  // `prochook ps` says which is idle (between two idle refreshes).
+  std::set<std::string> idle_states, busy_states;
+  WaitFor(3s, [&] {
+    std::istringstream rows(Run({ProchookBinary(), "ps"}).out);
+    std::string row;
+    while (std::getline(rows, row)) {
+      std::istringstream f(row);
+      std::string id, pid, state;
+      f >> id >> pid >> state;
+      if (id == idle.id()) idle_states.insert(state);
+      if (id == busy.id()) busy_states.insert(state);
+    }
+    return idle_states.count("idle") > 0;
+  });
+  CHECK(idle_states.count("idle") == 1);
+  CHECK(busy_states == std::set<std::string>{"serving"});
+
+  // A read wakes the renderer: refreshed every interval again, and the
+  // content is current (MemTotal is the limit).
+  RunResult cat = idle.Exec({"cat", "/proc/meminfo"});
+  REQUIRE(cat.exit_code == 0);
+  CHECK(MeminfoFields(cat.out).at("MemTotal") == 262144);
+  std::this_thread::sleep_for(200ms);
+  CHECK(MaxRefreshAge(idle.state_dir(), 600ms) < 0.4);
 }
