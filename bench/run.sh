@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $(id -u) == 0 ]] || { echo "bench: run as root (it starts runc containers and LXCFS)" >&2; exit 1; }
-bash tools/deps.sh libbenchmark-dev lxcfs
+bash tools/deps.sh lxcfs
 bazel build -c opt //:prochook //bench:read_bench //bench:renderers_bench 2>&1 | tail -1
 exec /usr/bin/python3 bench/driver.py \
   --prochook bazel-bin/prochook \

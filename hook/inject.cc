@@ -15,6 +15,7 @@
 
 #include "common/fd.h"
 #include "common/io.h"
+#include "common/vfork.h"
 #include "hook/mountinfo.h"
 
 namespace prochook {
@@ -72,9 +73,32 @@ Result<UniqueFd> ResolveInRoot(int root_fd, const MountPlan& plan) {
   return target;
 }
 
+// The mount table of the container's namespace, read once per hook (it is
+// ~1 ms to read and parse per file otherwise) and again only when asked
+// for a mount it does not list yet.
+class MountTable {
+ public:
+  Result<const MountInfo*> Find(uint64_t mount_id) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (attempt == 1 || mounts_.empty()) {
+        auto mi = ReadFile("/proc/thread-self/mountinfo", 16 << 20);
+        if (!mi) return mi.error();
+        mounts_ = ParseMountinfo(*mi);
+      }
+      for (const MountInfo& m : mounts_) {
+        if (static_cast<uint64_t>(m.mount_id) == mount_id) return &m;
+      }
+    }
+    return static_cast<const MountInfo*>(nullptr);
+  }
+
+ private:
+  std::vector<MountInfo> mounts_;
+};
+
 // The target must be the kernel's own file (procfs/sysfs), of the expected
 // type, on a mount whose propagation cannot carry our mount elsewhere.
-Result<> CheckTarget(int target_fd, const MountPlan& plan) {
+Result<> CheckTarget(int target_fd, const MountPlan& plan, MountTable& table) {
   struct statfs sfs;
   if (::fstatfs(target_fd, &sfs) != 0) return Error::Sys("statfs " + plan.target);
   if (static_cast<unsigned long>(sfs.f_type) != plan.fs_magic) {
@@ -96,17 +120,14 @@ Result<> CheckTarget(int target_fd, const MountPlan& plan) {
   // A mount on a shared mount propagates to its peers, which may include
   // the host's namespace. The runtimes make the container's mounts slave or
   // private before hooks run; refuse anything else.
-  auto mi = ReadFile("/proc/thread-self/mountinfo", 16 << 20);
-  if (!mi) return mi.error().Wrap("checking propagation of " + plan.target);
-  for (const MountInfo& m : ParseMountinfo(*mi)) {
-    if (static_cast<uint64_t>(m.mount_id) != stx.stx_mnt_id) continue;
-    if (IsShared(m)) {
-      return Error::Msg(plan.target + " is on a shared mount (" + m.mount_point +
-                        "); mounting there would propagate outside the container");
-    }
-    return Ok{};
+  auto m = table.Find(stx.stx_mnt_id);
+  if (!m) return m.error().Wrap("checking propagation of " + plan.target);
+  if (!*m) return Error::Msg(plan.target + ": its mount is not in the container's mount table");
+  if (IsShared(**m)) {
+    return Error::Msg(plan.target + " is on a shared mount (" + (*m)->mount_point +
+                      "); mounting there would propagate outside the container");
   }
-  return Error::Msg(plan.target + ": its mount is not in the container's mount table");
+  return Ok{};
 }
 
 Result<> Attach(int tree_fd, int target_fd, const std::string& what) {
@@ -134,11 +155,12 @@ class Rollback {
 };
 
 // Runs in the child, inside the container's mount namespace.
-Result<> AttachOne(int root_fd, const MountPlan& plan, int tree_fd, Rollback& rollback) {
+Result<> AttachOne(int root_fd, const MountPlan& plan, int tree_fd, MountTable& table,
+                   Rollback& rollback) {
   auto resolved = ResolveInRoot(root_fd, plan);
   if (!resolved) return resolved.error();
   UniqueFd target = std::move(*resolved);
-  if (auto ok = CheckTarget(target.get(), plan); !ok) return ok;
+  if (auto ok = CheckTarget(target.get(), plan, table); !ok) return ok;
 
   // Clone the entries to keep before the original disappears under ours.
   std::vector<UniqueFd> kept;
@@ -176,8 +198,9 @@ Result<> ApplyInChild(int ns_fd, const std::string& rootfs, const std::vector<Mo
   UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root.valid()) return Error::Sys("open rootfs " + rootfs);
   Rollback rollback;
+  MountTable table;
   for (size_t i = 0; i < plans.size(); ++i) {
-    TRY(AttachOne(root.get(), plans[i], trees[i].get(), rollback), "mount");
+    TRY(AttachOne(root.get(), plans[i], trees[i].get(), table, rollback), "mount");
   }
   rollback.Commit();
   return Ok{};
@@ -196,33 +219,24 @@ Result<> ApplyMounts(pid_t pid, const std::string& rootfs, const std::vector<Mou
     trees.push_back(std::move(tree));
   }
 
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return Error::Sys("pipe");
-  UniqueFd rd(p[0]), wr(p[1]);
   // setns(CLONE_NEWNS) needs a single-threaded caller that shares no fs
-  // state: a freshly forked child is exactly that.
-  pid_t child = ::fork();
-  if (child < 0) return Error::Sys("fork");
-  if (child == 0) {
-    rd.reset();
-    Result<> r = ApplyInChild(ns.get(), rootfs, plans, trees);
-    if (!r) {
-      (void)WriteAll(wr.get(), r.error().message());
-      _exit(1);
-    }
-    _exit(0);
-  }
-  wr.reset();
-  auto report = ReadAll(rd.get(), 64 << 10);
+  // state: a child is exactly that. It shares our memory (we wait for it),
+  // so its result is simply written into `result`.
+  Result<> result = Error::Msg("mount helper died");
+  pid_t child = RunShared([&] {
+    result = ApplyInChild(ns.get(), rootfs, plans, trees);
+    return result ? 0 : 1;
+  });
+  if (child < 0) return Error::Sys("clone");
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Ok{};
-  // The child's message already carries strerror.
-  if (report && !report->empty()) {
-    return Error::Msg(*report).Wrap("in the container's mount namespace");
+  if (!WIFEXITED(status)) {
+    return Error::Msg("mount helper died (status " + std::to_string(status) + ")");
   }
-  return Error::Msg("mount helper died (status " + std::to_string(status) + ")");
+  // The child's message already carries strerror.
+  if (!result) return result.error().Wrap("in the container's mount namespace");
+  return Ok{};
 }
 
 }  // namespace prochook

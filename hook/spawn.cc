@@ -8,6 +8,7 @@
 
 #include "common/fd.h"
 #include "common/io.h"
+#include "common/vfork.h"
 #include "renderer/own_cgroup.h"
 
 namespace prochook {
@@ -28,31 +29,25 @@ namespace {
 }  // namespace
 
 Result<pid_t> SpawnRenderer(const std::string& state_dir) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return Error::Sys("pipe");
-  UniqueFd rd(p[0]), wr(p[1]);
-
-  pid_t child = ::fork();
-  if (child < 0) return Error::Sys("fork");
-  if (child == 0) {
+  // Both children share our memory until they exit or exec (no page table
+  // copies: see common/vfork.h), so the renderer's pid is written straight
+  // into `renderer`.
+  pid_t renderer = -1;
+  pid_t child = RunShared([&] {
     // Intermediate: new session so no terminal signal reaches the renderer,
     // then exit so the renderer is reparented away from the runtime.
     ::setsid();
     // Join the renderers' cgroup here, so the renderer is born in it and is
     // there by the time the hook returns.
     JoinRendererCgroup();
-    pid_t renderer = ::fork();
-    if (renderer == 0) ExecRenderer(state_dir);
-    (void)!::write(wr.get(), &renderer, sizeof renderer);
-    _exit(renderer < 0 ? 1 : 0);
-  }
-  wr.reset();
-  pid_t renderer = -1;
-  ssize_t n = ::read(rd.get(), &renderer, sizeof renderer);
+    renderer = RunShared([&]() -> int { ExecRenderer(state_dir); });
+    return renderer < 0 ? 1 : 0;
+  });
+  if (child < 0) return Error::Sys("clone");
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  if (n != sizeof renderer || renderer <= 0) return Error::Msg("fork of the renderer failed");
+  if (renderer <= 0) return Error::Msg("starting the renderer failed");
   return renderer;
 }
 

@@ -120,7 +120,10 @@ std::string RenderCpuinfo(const Cpuinfo& host, const CpuView& view) {
     if (!host.blocks[i].processor) parts.push_back(Join(host.blocks[i].lines));
   }
 
+  size_t size = parts.size() + 1;
+  for (const std::string& part : parts) size += part.size();
   std::string out;
+  out.reserve(size);  // one allocation: cpuinfo is ~600 bytes per CPU
   for (size_t i = 0; i < parts.size(); ++i) {
     if (i > 0) out += '\n';
     out += parts[i];

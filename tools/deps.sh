@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   bazel-bootstrap bazel-rules-java g++            # build
   nlohmann-json3-dev doctest-dev libseccomp-dev    # libraries
+  libbenchmark-dev                                 # bench/ (Google Benchmark)
   libboost-dev libboost-filesystem-dev
   xfsprogs                                         # the tear-free store
   runc crun busybox-static procps python3 python3-psutil util-linux coreutils  # e2e
