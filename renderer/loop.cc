@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 
 #include "common/io.h"
@@ -180,6 +181,9 @@ int RunRenderer(const std::string& state_dir) {
       next += record->interval_ms;
       const int64_t after = NowMs();
       if (next < after) next = after;  // overran: skip missed ticks, do not burst
+      // Idle: sleep until the next idle refresh (a read wakes us sooner);
+      // a wakeup per interval with nothing to do costs more than it seems.
+      if (idle_ms > 0 && after - last_read >= idle_ms) next = std::max(next, last_refresh + idle_ms);
       struct pollfd fds[3] = {{pidfd.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}, {reads.fd(), POLLIN, 0}};
       int n = ::poll(fds, reads.fd() >= 0 ? 3 : 2, static_cast<int>(next - after));
       if (n < 0 && errno != EINTR) {
