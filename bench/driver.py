@@ -210,6 +210,11 @@ class Bench:
         self.report = {"started": datetime.datetime.now(datetime.timezone.utc).isoformat(
             timespec="seconds")}
 
+    def gbench_flags(self):
+        """The Google Benchmark flags every benchmark binary runs with."""
+        return ["--benchmark_format=json", f"--benchmark_repetitions={self.args.repetitions}",
+                f"--benchmark_min_time={self.args.min_time}"]
+
     # --- machine -----------------------------------------------------------
     def machine(self):
         def first(cmd):
@@ -293,10 +298,8 @@ class Bench:
                 text = self.ct.exec(cid, "cat", paths[src].format("meminfo"))
                 memtotal[src] = int(text.split("\n", 1)[0].split()[1]) // 1024
             targets = [f"{src}/{f}={paths[src].format(f)}" for f in FILES for src in SOURCES]
-            out = self.ct.exec(cid, "/bench/read_bench", "--benchmark_format=json",
-                               f"--benchmark_repetitions={self.args.repetitions}",
-                               "--benchmark_enable_random_interleaving=true",
-                               f"--benchmark_min_time={self.args.min_time}", *targets)
+            out = self.ct.exec(cid, "/bench/read_bench", *self.gbench_flags(),
+                               "--benchmark_enable_random_interleaving=true", *targets)
         finally:
             self.ct.delete(cid)
             self.stop_lxcfs()
@@ -411,13 +414,9 @@ class Bench:
                 late_samples = 0
                 samples = 0
                 # Read latency while they run: on the host, and in one container.
-                host_read = run([os.path.join(self.bin, "read_bench"), "--benchmark_format=json",
-                                 f"--benchmark_repetitions={self.args.repetitions}",
-                                 f"--benchmark_min_time={self.args.min_time}",
+                host_read = run([os.path.join(self.bin, "read_bench"), *self.gbench_flags(),
                                  "kernel/meminfo=/proc/meminfo", "kernel/stat=/proc/stat"]).stdout
-                ct_read = self.ct.exec(running[0], "/bench/read_bench", "--benchmark_format=json",
-                                       f"--benchmark_repetitions={self.args.repetitions}",
-                                       f"--benchmark_min_time={self.args.min_time}",
+                ct_read = self.ct.exec(running[0], "/bench/read_bench", *self.gbench_flags(),
                                        "prochook/meminfo=/proc/meminfo", "prochook/stat=/proc/stat")
                 while time.monotonic() - t0 < self.args.window:
                     for cid in running:
@@ -453,9 +452,7 @@ class Bench:
     # --- 6. pure renderers ------------------------------------------------------
     def renderers(self):
         log("6/6 pure renderers at 2, 64 and 256 host CPUs")
-        out = run([os.path.join(self.bin, "renderers_bench"), "--benchmark_format=json",
-                   f"--benchmark_repetitions={self.args.repetitions}",
-                   f"--benchmark_min_time={self.args.min_time}"]).stdout
+        out = run([os.path.join(self.bin, "renderers_bench"), *self.gbench_flags()]).stdout
         self.report["renderers_ns"] = {k: summary(v) for k, v in parse_gbench(out).items()}
 
     def cleanup(self):
