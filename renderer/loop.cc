@@ -164,9 +164,11 @@ int RunRenderer(const std::string& state_dir) {
     int64_t next = NowMs();
     for (bool first = true;; first = false) {
       const int64_t now = NowMs();
+      // Reads since the last pass (also the one that woke an idle renderer).
+      if (reads.fd() >= 0 && reads.Drain()) last_read = now;
       // Idle: nobody read the files for idle_ms. Then one refresh every
       // idle_ms bounds their age; the next read wakes us at once.
-      const bool idle = idle_ms > 0 && now - last_read >= idle_ms;
+      bool idle = idle_ms > 0 && now - last_read >= idle_ms;
       if (!idle || now - last_refresh >= idle_ms) {
         const RenderSummary done = refresher.Refresh();
         last_refresh = now;
@@ -179,17 +181,30 @@ int RunRenderer(const std::string& state_dir) {
         if (auto s = EnterSandbox(); !s) LOG_WARN("running without the sandbox: %s", s.error().message().c_str());
       }
       next += record->interval_ms;
-      const int64_t after = NowMs();
+      int64_t after = NowMs();
       if (next < after) next = after;  // overran: skip missed ticks, do not burst
-      // Idle: sleep until the next idle refresh (a read wakes us sooner);
-      // a wakeup per interval with nothing to do costs more than it seems.
-      if (idle_ms > 0 && after - last_read >= idle_ms) next = std::max(next, last_refresh + idle_ms);
+      // Idle: sleep until the next idle refresh, a wakeup per interval with
+      // nothing to do costs more than it seems. Only then is the watch
+      // polled, so a read wakes us at once (and the reader's next read, top's
+      // next frame, is current); while files are read, reads are only
+      // counted at each tick: a wakeup per read would cost more than reads.
+      idle = idle_ms > 0 && after - last_read >= idle_ms;
+      if (idle) next = std::max(next, last_refresh + idle_ms);
+      const bool watch = idle && reads.fd() >= 0;
       struct pollfd fds[3] = {{pidfd.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}, {reads.fd(), POLLIN, 0}};
-      int n = ::poll(fds, reads.fd() >= 0 ? 3 : 2, static_cast<int>(next - after));
-      if (n < 0 && errno != EINTR) {
-        LOG_ERROR("%s", Error::Sys("poll").message().c_str());
-        break;
+      bool woken_by_read = false, failed = false;
+      while (!woken_by_read && !failed && after < next) {
+        int n = ::poll(fds, watch ? 3 : 2, static_cast<int>(next - after));
+        if (n < 0 && errno != EINTR) {
+          LOG_ERROR("%s", Error::Sys("poll").message().c_str());
+          failed = true;
+          break;
+        }
+        if (fds[0].revents != 0 || fds[1].revents != 0) break;
+        woken_by_read = watch && fds[2].revents != 0;
+        after = NowMs();
       }
+      if (failed) break;
       if (fds[0].revents != 0) {
         LOG_INFO("container init %d exited", record->pid);
         break;
@@ -200,12 +215,7 @@ int RunRenderer(const std::string& state_dir) {
         LOG_INFO("stopped by signal; leaving the state for repair or poststop");
         return 0;
       }
-      if (reads.fd() >= 0 && fds[2].revents != 0 && reads.Drain()) {
-        // Read while idle: refresh now, so that the reader's next read
-        // (top's next frame, free -s) is current.
-        if (idle_ms > 0 && NowMs() - last_read >= idle_ms) next = NowMs();
-        last_read = NowMs();
-      }
+      if (woken_by_read) next = NowMs();
     }
   } else {
     LOG_INFO("container init %d is gone", record->pid);

@@ -286,3 +286,29 @@ TEST_CASE("runc: idle mode refreshes unread files every idle period, and at once
   std::this_thread::sleep_for(200ms);
   CHECK(MaxRefreshAge(idle.state_dir(), 600ms) < 0.4);
 }
+
+TEST_CASE("runc: a reader in a tight loop does not make the renderer wake or refresh per read") {
+  if (SkipUnlessReady()) return;
+  Container c({.annotations = {{"io.prochook.interval", "200ms"}}});
+  REQUIRE(c.Start().exit_code == 0);
+  std::istringstream pid_line(ReadText(c.state_dir() + "/renderer.pid"));
+  int renderer = 0;
+  pid_line >> renderer;
+  REQUIRE(renderer > 0);
+  // Field 3 of schedstat: how many times the renderer has run (wakeups).
+  auto runs = [&] {
+    std::istringstream s(ReadText("/proc/" + std::to_string(renderer) + "/schedstat"));
+    uint64_t on_cpu, waiting, count;
+    s >> on_cpu >> waiting >> count;
+    return count;
+  };
+  const uint64_t before = runs();
+  const auto start = std::chrono::steady_clock::now();
+  RunResult loop = c.Exec({"sh", "-c", "i=0; while [ $i -lt 20000 ]; do read l < /proc/meminfo; i=$((i+1)); done"});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  REQUIRE(loop.exit_code == 0);
+  const uint64_t woke = runs() - before;
+  INFO("20000 reads in " << seconds << " s woke the renderer " << woke << " times");
+  // About one wakeup per 200 ms tick, not one per read (or batch of reads).
+  CHECK(woke < 3 * (seconds / 0.2 + 1) + 10);
+}
