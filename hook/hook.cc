@@ -9,6 +9,7 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "hook/cgroups.h"
+#include "hook/deadline.h"
 #include "hook/inject.h"
 #include "hook/plans.h"
 #include "hook/record.h"
@@ -50,7 +51,7 @@ void Cleanup(const std::string& dir) {
 }
 
 Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& config,
-               const Options& options) {
+               const Options& options, const Deadline& deadline) {
   PhaseClock clock;
   const std::string dir = StateDirPath(args.run_dir, state.id);
   TRY_ASSIGN(uint64_t pid_start, ReadProcessStartTime(state.pid), "container init");
@@ -75,6 +76,7 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
   record.interval_ms = options.interval.count();
   // Idle mode never refreshes more often than the interval itself.
   record.idle_ms = options.idle.count() == 0 ? 0 : std::max(options.idle.count(), record.interval_ms);
+  TRY(deadline.Check("locating cgroups"), "hook deadline");
   TRY_ASSIGN(record.cgroups, LoadCgroups(state.pid), "locating cgroups");
   if (std::none_of(record.cgroups.begin(), record.cgroups.end(),
                    [](const auto& c) { return c.second.present(); })) {
@@ -92,14 +94,19 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
     TRY(WriteFileAtomic(dir + "/" + kRecordFile, SerializeRecord(record), 0600, Durability::kVolatile),
         "state.json");
     clock.Mark("state directory");
+    TRY(deadline.Check("the first render"), "hook deadline");
     const RenderSummary first = RenderAllOnce(dir, record);
     clock.Mark("first render");
     if (first.rendered.empty()) return Error::Msg("no file could be rendered");
     TRY_ASSIGN(std::vector<MountPlan> plans, PlanMounts(dir, first.rendered, first.view),
                "planning mounts");
+    TRY(deadline.Check("starting the renderer"), "hook deadline");
     TRY_ASSIGN(pid_t renderer, SpawnRenderer(dir), "starting the renderer");
     TRY(WriteRendererPid(dir, renderer), "starting the renderer");
     clock.Mark("starting the renderer");
+    // The last point to give up: once mounting has begun, finishing is
+    // quicker than undoing it.
+    TRY(deadline.Check("mounting"), "hook deadline");
     TRY(ApplyMounts(state.pid, record.rootfs, plans), "mounting");
     clock.Mark("mounting");
     LOG_INFO("serving %zu file(s), renderer %d, every %lld ms", plans.size(), renderer,
@@ -123,7 +130,8 @@ UniqueFd OpenHookLog(const std::string& run_dir) {
   return UniqueFd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
 }
 
-int HandleStage(const HookArgs& args, const OciState& state) {
+int HandleStage(const HookArgs& args, const OciState& state, Deadline::Clock::time_point start,
+                Deadline* deadline) {
   const std::string dir = StateDirPath(args.run_dir, state.id);
   if (args.stage == "poststop" || state.status == "stopped") {
     Cleanup(dir);
@@ -135,13 +143,14 @@ int HandleStage(const HookArgs& args, const OciState& state) {
     LOG_ERROR("%s", config.error().message().c_str());
     return 2;
   }
+  *deadline = Deadline(start, OwnHookTimeout(config->setup_hooks));
   const Options options = ParseOptions(config->annotations);
   for (const std::string& w : options.warnings) LOG_WARN("ignoring annotation %s", w.c_str());
   if (options.disabled) {
     LOG_INFO("disabled by annotation %s; container left untouched", kAnnotationDisable);
     return 0;
   }
-  if (auto r = Setup(args, state, *config, options); !r) {
+  if (auto r = Setup(args, state, *config, options, *deadline); !r) {
     if (options.policy == FailPolicy::kClosed) {
       LOG_ERROR("failing the container start (policy fail-closed): %s",
                 r.error().message().c_str());
@@ -156,6 +165,7 @@ int HandleStage(const HookArgs& args, const OciState& state) {
 }  // namespace
 
 int RunHook(const HookArgs& args, std::string_view state_text) {
+  const auto start = Deadline::Clock::now();
   EnsureStore(args.run_dir);
   const UniqueFd log_file = OpenHookLog(args.run_dir);
   LogConfig log{.fd = 2, .file_fd = log_file.get(), .syslog = true, .min = LevelFromEnv(), .tag = "prochook hook"};
@@ -174,11 +184,13 @@ int RunHook(const HookArgs& args, std::string_view state_text) {
   ConfigureLog(log);
 
   PhaseClock clock;
-  const int code = HandleStage(args, *state);
+  Deadline deadline;
+  const int code = HandleStage(args, *state, start, &deadline);
   clock.Mark(args.stage.empty() ? "hook" : args.stage.c_str());
   // Every hook invocation also repairs the other containers' state: a
   // renderer that died is restarted, the state of a gone container removed.
-  const RepairReport repair = Repair(args.run_dir, state->id);
+  // Never at the cost of this container's start: it stops at the deadline.
+  const RepairReport repair = Repair(args.run_dir, state->id, deadline.At());
   for (const auto& id : repair.removed) LOG_INFO("repair: removed the state of gone container %s", id.c_str());
   for (const auto& p : repair.problems) LOG_WARN("repair: %s", p.c_str());
   clock.Mark("repair");

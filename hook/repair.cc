@@ -70,10 +70,12 @@ Result<Outcome> RepairOne(const std::string& dir) {
 
 }  // namespace
 
-RepairReport Repair(const std::string& run_dir, const std::string& skip_id) {
+RepairReport Repair(const std::string& run_dir, const std::string& skip_id,
+                    std::chrono::steady_clock::time_point stop_by) {
   RepairReport report;
   for (const std::string& id : StateDirNames(run_dir)) {
     if (id == skip_id) continue;
+    if (std::chrono::steady_clock::now() >= stop_by) break;
     auto outcome = RepairOne(StateDirPath(run_dir, id));
     if (!outcome) {
       report.problems.push_back(id + ": " + outcome.error().message());

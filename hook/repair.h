@@ -5,6 +5,7 @@
 // gone (its init exited while no renderer watched it) is removed.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,11 @@ struct RepairReport {
 };
 
 // skip_id: a container the caller is setting up (its directory is locked
-// anyway). Directories locked by a hook in progress are skipped.
-RepairReport Repair(const std::string& run_dir, const std::string& skip_id = "");
+// anyway). Directories locked by a hook in progress are skipped. Stops,
+// leaving the rest for the next run, once stop_by has passed.
+RepairReport Repair(const std::string& run_dir, const std::string& skip_id = "",
+                    std::chrono::steady_clock::time_point stop_by =
+                        std::chrono::steady_clock::time_point::max());
 
 // `prochook repair [--run-dir DIR]`: prints what it did; exit 0, or 1 when
 // some directory could not be repaired.

@@ -4,6 +4,36 @@
 #include "oci/json.h"
 
 namespace prochook {
+namespace {
+
+std::vector<OciHook> SetupHooks(const nlohmann::json& doc) {
+  std::vector<OciHook> out;
+  auto hooks = doc.find("hooks");
+  if (hooks == doc.end() || !hooks->is_object()) return out;
+  for (const char* stage : {"createRuntime", "prestart"}) {
+    auto list = hooks->find(stage);
+    if (list == hooks->end() || !list->is_array()) continue;
+    for (const nlohmann::json& entry : *list) {
+      if (!entry.is_object()) continue;
+      auto path = entry.find("path");
+      if (path == entry.end() || !path->is_string()) continue;
+      OciHook h{.path = path->get<std::string>()};
+      if (auto args = entry.find("args"); args != entry.end() && args->is_array()) {
+        for (const nlohmann::json& a : *args) {
+          if (a.is_string()) h.args.push_back(a.get<std::string>());
+        }
+      }
+      if (auto t = entry.find("timeout"); t != entry.end() && t->is_number_integer() &&
+                                          t->get<int64_t>() > 0 && t->get<int64_t>() < 1000000) {
+        h.timeout = std::chrono::seconds(t->get<int64_t>());
+      }
+      out.push_back(std::move(h));
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<OciConfig> ParseConfig(std::string_view text) {
   TRY_ASSIGN(nlohmann::json doc, ParseJsonObject(text, "config.json"), "config.json");
@@ -16,6 +46,7 @@ Result<OciConfig> ParseConfig(std::string_view text) {
   if (!path || path->empty()) return Error::Msg("config.json: missing \"root.path\"");
   c.root_path = *path;
   TRY_ASSIGN(c.annotations, StringMapField(doc, "annotations"), "config.json");
+  c.setup_hooks = SetupHooks(doc);
   return c;
 }
 

@@ -2,17 +2,30 @@
 // prochook uses.
 #pragma once
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
 namespace prochook {
 
+// A hook entry of config.json (path, args, timeout in seconds).
+struct OciHook {
+  std::string path;
+  std::vector<std::string> args;
+  std::optional<std::chrono::seconds> timeout;  // unset: the runtime waits forever
+};
+
 struct OciConfig {
   std::string root_path;  // as written: absolute, or relative to the bundle
   std::map<std::string, std::string> annotations;
+  // The hooks of the stages prochook sets up in (createRuntime, prestart).
+  // The runtime validated them; entries prochook cannot read are left out.
+  std::vector<OciHook> setup_hooks;
 };
 
 Result<OciConfig> ParseConfig(std::string_view text);

@@ -41,7 +41,9 @@ Result<EditedConfig> AddProchookHooks(std::string_view config_json, const std::s
     bool present = false;
     for (const Json& h : list) present = present || IsProchookHook(h, binary);
     if (!present) {
-      list.push_back(Json{{"path", binary}, {"args", {"prochook", "hook"}}});
+      // The timeout of the hooks `prochook install` writes: the hook gives
+      // up by itself after half of it (see hook/deadline.h).
+      list.push_back(Json{{"path", binary}, {"args", {"prochook", "hook"}}, {"timeout", 10}});
       added = true;
     }
   }

@@ -78,6 +78,26 @@ TEST_CASE("ParseConfig takes root.path and annotations, ignores the rest") {
   CHECK_FALSE(ParseConfig(R"({"root":{"path":""}})").ok());
 }
 
+TEST_CASE("ParseConfig keeps the createRuntime and prestart hooks, skipping entries it cannot read") {
+  auto c = ParseConfig(R"({"root":{"path":"rootfs"},"hooks":{
+      "createRuntime":[{"path":"/usr/bin/prochook","args":["prochook","hook"],"timeout":10},
+                       {"path":"/bin/x","timeout":-1}, 7, {"args":["no path"]}],
+      "prestart":[{"path":"/bin/y","args":["y",3],"timeout":2.5}],
+      "poststop":[{"path":"/usr/bin/prochook","timeout":1}]}})");
+  REQUIRE(c.ok());
+  REQUIRE(c->setup_hooks.size() == 3);
+  CHECK(c->setup_hooks[0].path == "/usr/bin/prochook");
+  CHECK(c->setup_hooks[0].args == std::vector<std::string>{"prochook", "hook"});
+  CHECK(c->setup_hooks[0].timeout == std::chrono::seconds(10));
+  CHECK_FALSE(c->setup_hooks[1].timeout.has_value());  // not positive
+  CHECK(c->setup_hooks[2].path == "/bin/y");
+  CHECK(c->setup_hooks[2].args == std::vector<std::string>{"y"});
+  CHECK_FALSE(c->setup_hooks[2].timeout.has_value());  // not an integer
+  // Hooks of the wrong shape are the runtime's business, never an error here.
+  CHECK(ParseConfig(R"({"root":{"path":"r"},"hooks":[1]})").ok());
+  CHECK(ParseConfig(R"({"root":{"path":"r"},"hooks":{"prestart":{}}})").ok());
+}
+
 TEST_CASE("ResolveRootPath makes root.path absolute against the bundle") {
   CHECK(ResolveRootPath("/b", "rootfs") == "/b/rootfs");
   CHECK(ResolveRootPath("/b/", "rootfs") == "/b/rootfs");

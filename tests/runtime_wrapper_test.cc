@@ -55,8 +55,8 @@ TEST_CASE("AddProchookHooks appends to createRuntime and poststop, keeping every
   CHECK(edited->text ==
         R"({"ociVersion":"1.0.2","process":{"args":["sh"]},"root":{"path":"rootfs"},)"
         R"("hooks":{"prestart":[{"path":"/usr/bin/nvidia-hook"}],"createRuntime":[{"path":"/x"},)"
-        R"({"path":"/usr/local/bin/prochook","args":["prochook","hook"]}],)"
-        R"("poststop":[{"path":"/usr/local/bin/prochook","args":["prochook","hook"]}]},)"
+        R"({"path":"/usr/local/bin/prochook","args":["prochook","hook"],"timeout":10}],)"
+        R"("poststop":[{"path":"/usr/local/bin/prochook","args":["prochook","hook"],"timeout":10}]},)"
         R"("annotations":{"a":"b"}})");
 
   // Twice is once.

@@ -191,41 +191,110 @@ int RenderersFor(const std::string& id) {
   return n;
 }
 
+// Once the container was stopped: repair, and check that nothing of it is
+// left: no state dir, no renderer, no mount on the host.
+void CheckNothingLeft(const std::string& id) {
+  const std::string dir = "/run/prochook/" + id;
+  // An abandoned state dir counts as such once it is old: age it.
+  if (fs::exists(dir)) {
+    struct timespec old[2] = {{time(nullptr) - 60, 0}, {time(nullptr) - 60, 0}};
+    ::utimensat(AT_FDCWD, dir.c_str(), old, 0);
+  }
+  RunResult repair = Run({ProchookBinary(), "repair"});
+  INFO("repair: " << repair.out << repair.err);
+  CHECK(WaitFor(5s, [&] { return !fs::exists(dir) && RenderersFor(id) == 0; }));
+  CHECK(ReadText("/proc/self/mountinfo").find(id + "/") == std::string::npos);
+}
+
 }  // namespace
 
 TEST_CASE("faults: the hook killed at any point leaves a working or untouched container, then nothing") {
   if (SkipUnlessReady({"timeout"})) return;
   // SIGKILL after 1 ms .. 80 ms: before parsing, while locating cgroups,
-  // rendering, spawning, mounting, or after it finished.
-  for (const char* delay : {"0.001", "0.003", "0.006", "0.01", "0.015", "0.02", "0.025", "0.03", "0.035", "0.04", "0.08"}) {
-    CAPTURE(delay);
-    std::string id;
-    {
-      Container c({.hook_command = {"/bin/sh", "sh", "-c",
-                                    std::string("exec timeout -s KILL ") + delay + " " + ProchookBinary() + " hook"}});
-      id = c.id();
-      RunResult start = c.Start();
-      const std::string outcome = std::string("hook killed after ") + delay + " s: container " +
-                                  (start.exit_code == 0 ? "started" : "failed to start") + ", state dir " +
-                                  (fs::exists(c.state_dir()) ? "present" : "absent");
-      MESSAGE(outcome);
-      if (start.exit_code == 0) {
-        // Started: its files are either prochook's or the kernel's, whole.
-        RunResult mem = c.Exec({"head", "-n", "1", "/proc/meminfo"});
-        CHECK(mem.exit_code == 0);
-        CHECK(mem.out.rfind("MemTotal:", 0) == 0);
+  // rendering, spawning, mounting, or after it finished. A runtime fails the
+  // start of a container whose hook was killed, whatever the policy.
+  for (const std::string policy : {"fail-open", "fail-closed"}) {
+    for (const std::string delay : {"0.001", "0.003", "0.006", "0.01", "0.015", "0.02", "0.025", "0.03", "0.035", "0.04", "0.08"}) {
+      CAPTURE(policy);
+      CAPTURE(delay);
+      std::string id;
+      {
+        Container c({.hook_command = {"/bin/sh", "sh", "-c",
+                                      "exec timeout -s KILL " + delay + " " + ProchookBinary() + " hook"},
+                     .annotations = {{"io.prochook.policy", policy}}});
+        id = c.id();
+        RunResult start = c.Start();
+        MESSAGE(policy << ", hook killed after " << delay << " s: container "
+                       << std::string(start.exit_code == 0 ? "started" : "failed to start") << ", state dir "
+                       << std::string(fs::exists(c.state_dir()) ? "present" : "absent"));
+        if (start.exit_code == 0) {
+          // Started: the hook finished before the kill, so it serves.
+          RunResult mem = c.Exec({"head", "-n", "1", "/proc/meminfo"});
+          CHECK(mem.exit_code == 0);
+          CHECK(mem.out == "MemTotal:         262144 kB\n");
+        }
+        c.Stop();
       }
-      c.Stop();
+      CheckNothingLeft(id);
     }
-    // An abandoned state dir counts as such once it is old: age it.
-    const std::string dir = "/run/prochook/" + id;
-    if (fs::exists(dir)) {
-      struct timespec old[2] = {{time(nullptr) - 60, 0}, {time(nullptr) - 60, 0}};
-      ::utimensat(AT_FDCWD, dir.c_str(), old, 0);
+  }
+}
+
+TEST_CASE("faults: a hook stalled past half the runtime's timeout gives up: fail-open starts untouched, fail-closed refuses") {
+  if (SkipUnlessReady()) return;
+  // The runtime kills a hook that outlives its timeout (2 s here) and fails
+  // the start. The hook is frozen (SIGSTOP) for 1.2 s at some point of its
+  // work, as a starved or swapped-out machine would: when it resumes past
+  // half the timeout it gives up at its next step and exits in time.
+  const std::string host_first_line = [] {
+    const std::string m = ReadText("/proc/meminfo");
+    return m.substr(0, m.find('\n') + 1);
+  }();
+  for (const std::string policy : {"fail-open", "fail-closed"}) {
+    int gave_up = 0, served = 0;
+    for (const std::string delay : {"0.002", "0.004", "0.006", "0.008", "0.012", "0.5"}) {
+      CAPTURE(policy);
+      CAPTURE(delay);
+      const std::string script = "exec 3<&0; " + ProchookBinary() +
+                                 " hook <&3 3<&- & p=$!; sleep " + delay +
+                                 "; kill -STOP $p 2>/dev/null; sleep 1.2; kill -CONT $p 2>/dev/null; wait $p";
+      std::string id;
+      {
+        Container c({.hook_command = {"/bin/sh", "sh", "-c", script},
+                     .hook_timeout_s = 2,
+                     .annotations = {{"io.prochook.policy", policy}}});
+        id = c.id();
+        RunResult start = c.Start();
+        const std::string log = HookLogFor(id);
+        INFO("runc run: " << start.err << "\nhook log:\n" << log);
+        const bool gave = log.find("hook deadline: gave up before") != std::string::npos;
+        const bool serving = log.find("serving ") != std::string::npos;
+        CHECK(gave != serving);  // one or the other, never killed by the runtime
+        MESSAGE(policy << ", hook stopped after " << delay << " s: " << std::string(gave ? "gave up" : "served"));
+        if (gave) {
+          ++gave_up;
+          CHECK_FALSE(fs::exists(c.state_dir()));
+          CHECK(RenderersFor(id) == 0);
+          if (policy == "fail-open") {
+            REQUIRE(start.exit_code == 0);
+            CHECK(c.Exec({"head", "-n", "1", "/proc/meminfo"}).out == host_first_line);  // untouched
+            CHECK(log.find("policy fail-open") != std::string::npos);
+          } else {
+            CHECK(start.exit_code != 0);
+            CHECK(start.err.find("gave up before") != std::string::npos);  // the reason reaches the user
+          }
+        } else if (serving) {
+          ++served;
+          REQUIRE(start.exit_code == 0);
+          CHECK(c.Exec({"head", "-n", "1", "/proc/meminfo"}).out == "MemTotal:         262144 kB\n");
+        }
+        c.Stop();
+      }
+      CheckNothingLeft(id);
     }
-    RunResult repair = Run({ProchookBinary(), "repair"});
-    INFO("repair: " << repair.out << repair.err);
-    CHECK(WaitFor(5s, [&] { return !fs::exists(dir) && RenderersFor(id) == 0; }));
-    CHECK(ReadText("/proc/self/mountinfo").find(id + "/") == std::string::npos);
+    // Both paths were taken: frozen before its first step it gave up; frozen
+    // after it finished (0.5 s) it served.
+    CHECK(gave_up >= 1);
+    CHECK(served >= 1);
   }
 }

@@ -24,6 +24,16 @@ std::string ReadText(const std::string& path) {
   return ss.str();
 }
 
+std::string HookLogFor(const std::string& id) {
+  std::string out;
+  std::istringstream in(ReadText("/run/prochook/hook.log"));
+  const std::string tag = "prochook hook " + id + "[";
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(tag) != std::string::npos) out += line + "\n";
+  }
+  return out;
+}
+
 RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_text) {
   RunResult r;
   const boost::filesystem::path exe =
@@ -184,6 +194,7 @@ void Container::Prepare(const Options& o) {
       create = {{"path", o.hook_command[0]},
                 {"args", std::vector<std::string>(o.hook_command.begin() + 1, o.hook_command.end())}};
     }
+    if (o.hook_timeout_s > 0) create["timeout"] = o.hook_timeout_s;
     c["hooks"] = {{o.hook_stage, {create}}, {"poststop", {hook}}};
   }
   WriteText(bundle_ + "/config.json", c.dump(2));

@@ -53,6 +53,7 @@ class Container {
     std::string hook_stage = "createRuntime";  // or "prestart"; "" for no hooks
     // The create-stage hook as {path, args...}; empty: prochook itself.
     std::vector<std::string> hook_command = {};
+    int hook_timeout_s = 0;  // the create-stage hook's "timeout"; 0: none
     std::map<std::string, std::string> annotations = {};
     // A host file bound over /proc/meminfo by runc itself (so prochook's
     // target is not a procfs file); "" for none.
@@ -101,6 +102,9 @@ class Container {
 };
 
 std::string ReadText(const std::string& path);
+
+// The lines of /run/prochook/hook.log written by hooks for container `id`.
+std::string HookLogFor(const std::string& id);
 
 // Removes /sys/fs/cgroup/*/<name> and every cgroup below it (rmdir, deepest
 // first), retrying for a few seconds while their last tasks exit.
