@@ -19,24 +19,24 @@ Result<CpuUsage> WithTotals(std::map<int, CpuTime> by_cpu) {
   return u;
 }
 
-Result<std::vector<uint64_t>> ReadPerCpu(const std::string& path) {
-  TRY_ASSIGN(std::string text, ReadFile(path), path);
+Result<std::vector<uint64_t>> ReadPerCpu(const std::string& path, FileReader& reader) {
+  TRY_ASSIGN(std::string text, reader.Read(path), path);
   TRY_ASSIGN(auto values, ParseCpuacctPerCpu(text), path);
   return values;
 }
 
 // The v1 files from the most to the least detailed; the first readable wins.
-Result<CpuUsage> ReadV1(const std::string& dir) {
-  if (auto text = ReadFile(dir + "/cpuacct.usage_all")) {
+Result<CpuUsage> ReadV1(const std::string& dir, FileReader& reader) {
+  if (auto text = reader.Read(dir + "/cpuacct.usage_all")) {
     if (auto u = ParseCpuacctUsageAll(*text)) return u;
   }
-  auto user = ReadPerCpu(dir + "/cpuacct.usage_percpu_user");
-  auto sys = ReadPerCpu(dir + "/cpuacct.usage_percpu_sys");
+  auto user = ReadPerCpu(dir + "/cpuacct.usage_percpu_user", reader);
+  auto sys = ReadPerCpu(dir + "/cpuacct.usage_percpu_sys", reader);
   if (user && sys) {
     if (auto u = CpuUsageFromLists(*user, *sys)) return u;
   }
   // Kernels before 4.7 split nothing: all of it is shown as user time.
-  TRY_ASSIGN(auto all, ReadPerCpu(dir + "/cpuacct.usage_percpu"), "no cpuacct usage file");
+  TRY_ASSIGN(auto all, ReadPerCpu(dir + "/cpuacct.usage_percpu", reader), "no cpuacct usage file");
   return CpuUsageFromLists(all, {});
 }
 
@@ -100,13 +100,13 @@ Result<CpuUsage> ParseCpuStat(std::string_view text) {
   return u;
 }
 
-Result<CpuUsage> ReadCpuUsage(const CgroupDir& cg) {
+Result<CpuUsage> ReadCpuUsage(const CgroupDir& cg, FileReader& reader) {
   if (cg.version == 1) {
-    TRY_ASSIGN(CpuUsage u, ReadV1(cg.dir), "cpuacct cgroup " + cg.dir);
+    TRY_ASSIGN(CpuUsage u, ReadV1(cg.dir, reader), "cpuacct cgroup " + cg.dir);
     return u;
   }
   if (cg.version == 2) {
-    TRY_ASSIGN(std::string text, ReadFile(cg.dir + "/cpu.stat"), "cpu cgroup " + cg.dir);
+    TRY_ASSIGN(std::string text, reader.Read(cg.dir + "/cpu.stat"), "cpu cgroup " + cg.dir);
     TRY_ASSIGN(CpuUsage u, ParseCpuStat(text), "cpu cgroup " + cg.dir);
     return u;
   }

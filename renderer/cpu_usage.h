@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/cgroup_dir.h"
+#include "common/reader.h"
 #include "common/result.h"
 
 namespace prochook {
@@ -41,6 +42,6 @@ Result<CpuUsage> CpuUsageFromLists(const std::vector<uint64_t>& user,
 Result<CpuUsage> ParseCpuStat(std::string_view text);
 
 // I/O: cg is the cpuacct controller's directory on v1, the cgroup's on v2.
-Result<CpuUsage> ReadCpuUsage(const CgroupDir& cg);
+Result<CpuUsage> ReadCpuUsage(const CgroupDir& cg, FileReader& reader = OpenEachTimeReader());
 
 }  // namespace prochook

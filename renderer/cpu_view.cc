@@ -19,8 +19,8 @@ std::optional<double> Min(std::optional<double> a, std::optional<double> b) {
 }
 
 // A non-empty, well-formed CPU list in `file` of dir; nullopt otherwise.
-std::optional<std::vector<int>> ReadCpuList(const std::string& dir, const char* file) {
-  auto text = ReadFile(dir + "/" + file);
+std::optional<std::vector<int>> ReadCpuList(const std::string& dir, const char* file, FileReader& reader) {
+  auto text = reader.Read(dir + "/" + file);
   if (!text) return std::nullopt;
   auto cpus = ParseCpuList(*text);
   if (!cpus || cpus->empty()) return std::nullopt;
@@ -29,15 +29,15 @@ std::optional<std::vector<int>> ReadCpuList(const std::string& dir, const char* 
 
 // The nearest ancestor's list: on v2 a cgroup without the cpuset controller
 // enabled has no cpuset files and runs on its parent's CPUs.
-std::vector<int> ReadCpuset(const CgroupDir& cg) {
+std::vector<int> ReadCpuset(const CgroupDir& cg, FileReader& reader) {
   if (!cg.present()) return {};
   for (const std::string& dir : Ancestors(cg)) {
     if (cg.version == 2) {
-      if (auto cpus = ReadCpuList(dir, "cpuset.cpus.effective")) return *cpus;
+      if (auto cpus = ReadCpuList(dir, "cpuset.cpus.effective", reader)) return *cpus;
     } else {
       // effective_cpus only exists since Linux 4.x; before, cpuset.cpus is it.
-      if (auto cpus = ReadCpuList(dir, "cpuset.effective_cpus")) return *cpus;
-      if (auto cpus = ReadCpuList(dir, "cpuset.cpus")) return *cpus;
+      if (auto cpus = ReadCpuList(dir, "cpuset.effective_cpus", reader)) return *cpus;
+      if (auto cpus = ReadCpuList(dir, "cpuset.cpus", reader)) return *cpus;
     }
   }
   return {};
@@ -50,24 +50,24 @@ std::optional<double> Ratio(std::string_view quota, std::string_view period) {
   return static_cast<double>(*q) / static_cast<double>(*p);
 }
 
-std::optional<double> ReadQuotaV2(const std::string& dir) {
-  auto text = ReadFile(dir + "/cpu.max");
+std::optional<double> ReadQuotaV2(const std::string& dir, FileReader& reader) {
+  auto text = reader.Read(dir + "/cpu.max");
   return text ? ParseCpuMax(*text) : std::nullopt;
 }
 
 // v1 cpu.cfs_quota_us ("-1" = no limit) over cpu.cfs_period_us.
-std::optional<double> ReadQuotaV1(const std::string& dir) {
-  auto quota = ReadFile(dir + "/cpu.cfs_quota_us");
-  auto period = ReadFile(dir + "/cpu.cfs_period_us");
+std::optional<double> ReadQuotaV1(const std::string& dir, FileReader& reader) {
+  auto quota = reader.Read(dir + "/cpu.cfs_quota_us");
+  auto period = reader.Read(dir + "/cpu.cfs_period_us");
   if (!quota || !period) return std::nullopt;
   return Ratio(Trim(*quota), Trim(*period));  // "-1" is not a number: no limit
 }
 
-std::optional<double> ReadQuota(const CgroupDir& cg) {
+std::optional<double> ReadQuota(const CgroupDir& cg, FileReader& reader) {
   std::optional<double> quota;
   if (!cg.present()) return quota;
   for (const std::string& dir : Ancestors(cg)) {
-    quota = Min(quota, cg.version == 2 ? ReadQuotaV2(dir) : ReadQuotaV1(dir));
+    quota = Min(quota, cg.version == 2 ? ReadQuotaV2(dir, reader) : ReadQuotaV1(dir, reader));
   }
   return quota;
 }
@@ -135,8 +135,8 @@ CpuView ComputeCpuView(const CpuLimits& limits, const std::vector<int>& online, 
   return view;
 }
 
-CpuLimits ReadCpuLimits(const CgroupDir& cpuset, const CgroupDir& cpu) {
-  return CpuLimits{ReadCpuset(cpuset), ReadQuota(cpu)};
+CpuLimits ReadCpuLimits(const CgroupDir& cpuset, const CgroupDir& cpu, FileReader& reader) {
+  return CpuLimits{ReadCpuset(cpuset, reader), ReadQuota(cpu, reader)};
 }
 
 }  // namespace prochook

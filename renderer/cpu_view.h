@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/cgroup_dir.h"
+#include "common/reader.h"
 #include "common/result.h"
 
 namespace prochook {
@@ -46,6 +47,7 @@ CpuView ComputeCpuView(const CpuLimits& limits, const std::vector<int>& online, 
 
 // I/O: reads the limits from the container's cpuset and cpu cgroups
 // (either may be absent: version 0).
-CpuLimits ReadCpuLimits(const CgroupDir& cpuset, const CgroupDir& cpu);
+CpuLimits ReadCpuLimits(const CgroupDir& cpuset, const CgroupDir& cpu,
+                        FileReader& reader = OpenEachTimeReader());
 
 }  // namespace prochook

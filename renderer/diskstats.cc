@@ -23,10 +23,10 @@ std::optional<DevKey> ParseDevice(std::string_view s) {
 }
 
 // The first of files in dir that can be read.
-std::optional<std::string> ReadFirst(const std::string& dir,
-                                     std::initializer_list<const char*> files) {
+std::optional<std::string> ReadFirst(const std::string& dir, std::initializer_list<const char*> files,
+                                     FileReader& reader) {
   for (const char* f : files) {
-    if (auto text = ReadFile(dir + "/" + f)) return std::move(*text);
+    if (auto text = reader.Read(dir + "/" + f)) return std::move(*text);
   }
   return std::nullopt;
 }
@@ -42,12 +42,11 @@ uint64_t& Pick(RwOp op, uint64_t& read, uint64_t& write, uint64_t& discard) {
   return op == RwOp::kRead ? read : op == RwOp::kWrite ? write : discard;
 }
 
-Result<std::vector<IoDeviceStat>> ReadV1(const std::string& dir) {
+Result<std::vector<IoDeviceStat>> ReadV1(const std::string& dir, FileReader& reader) {
   // The _recursive files (Linux 4.17+) include descendant cgroups, as the
   // container's own sub-cgroups should count.
-  auto ios = ReadFirst(dir, {"blkio.throttle.io_serviced_recursive", "blkio.throttle.io_serviced"});
-  auto bytes = ReadFirst(
-      dir, {"blkio.throttle.io_service_bytes_recursive", "blkio.throttle.io_service_bytes"});
+  auto ios = ReadFirst(dir, {"blkio.throttle.io_serviced_recursive", "blkio.throttle.io_serviced"}, reader);
+  auto bytes = ReadFirst(dir, {"blkio.throttle.io_service_bytes_recursive", "blkio.throttle.io_service_bytes"}, reader);
   if (!ios && !bytes) return Error::Msg("no blkio.throttle counters in " + dir);
   std::map<DevKey, IoDeviceStat> devs;
   for (const RwStatLine& l : ParseRwStat(ios ? *ios : "")) {
@@ -60,14 +59,14 @@ Result<std::vector<IoDeviceStat>> ReadV1(const std::string& dir) {
   }
   // CFQ (gone since 5.0) and BFQ with CONFIG_BFQ_CGROUP_DEBUG only; ns.
   if (auto t = ReadFirst(dir, {"blkio.io_service_time_recursive",
-                               "blkio.bfq.io_service_time_recursive"})) {
+                               "blkio.bfq.io_service_time_recursive"}, reader)) {
     for (const RwStatLine& l : ParseRwStat(*t)) {
       IoDeviceStat& d = At(devs, l.major, l.minor);
       if (l.op == RwOp::kRead) d.read_ms = l.value / 1'000'000;
       if (l.op == RwOp::kWrite) d.write_ms = l.value / 1'000'000;
     }
   }
-  if (auto m = ReadFirst(dir, {"blkio.io_merged_recursive", "blkio.bfq.io_merged_recursive"})) {
+  if (auto m = ReadFirst(dir, {"blkio.io_merged_recursive", "blkio.bfq.io_merged_recursive"}, reader)) {
     for (const RwStatLine& l : ParseRwStat(*m)) {
       IoDeviceStat& d = At(devs, l.major, l.minor);
       if (l.op == RwOp::kRead) d.read_merged = l.value;
@@ -132,14 +131,14 @@ std::vector<IoDeviceStat> ParseIoStat(std::string_view text) {
   return out;
 }
 
-Result<std::vector<IoDeviceStat>> ReadIoStats(const CgroupDir& cg) {
+Result<std::vector<IoDeviceStat>> ReadIoStats(const CgroupDir& cg, FileReader& reader) {
   if (cg.version == 1) {
-    TRY_ASSIGN(auto stats, ReadV1(cg.dir), "blkio cgroup " + cg.dir);
+    TRY_ASSIGN(auto stats, ReadV1(cg.dir, reader), "blkio cgroup " + cg.dir);
     return stats;
   }
   if (cg.version != 2) return Error::Msg("no io cgroup");
   // io.stat is hierarchical (blkcg_rstat_flush sums descendants).
-  TRY_ASSIGN(std::string text, ReadFile(cg.dir + "/io.stat"), "io cgroup " + cg.dir);
+  TRY_ASSIGN(std::string text, reader.Read(cg.dir + "/io.stat"), "io cgroup " + cg.dir);
   std::vector<IoDeviceStat> stats = ParseIoStat(text);
   std::map<DevKey, IoDeviceStat> sorted;
   for (IoDeviceStat& d : stats) sorted[{d.major, d.minor}] = std::move(d);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/cgroup_dir.h"
+#include "common/reader.h"
 #include "common/result.h"
 
 namespace prochook {
@@ -43,7 +44,7 @@ std::vector<IoDeviceStat> ParseIoStat(std::string_view text);
 
 // I/O. Devices in major:minor order; fails only when neither the v1
 // counters nor io.stat can be read.
-Result<std::vector<IoDeviceStat>> ReadIoStats(const CgroupDir& cg);
+Result<std::vector<IoDeviceStat>> ReadIoStats(const CgroupDir& cg, FileReader& reader = OpenEachTimeReader());
 
 // Pure. One line per well-formed host_diskstats line (host order, host
 // name) with the device's counters from `stats`, zeros if it has none.

@@ -25,8 +25,8 @@ namespace {
 const CgroupDir kAbsent{};
 
 // Host /proc/uptime: "uptime idle\n", seconds.
-Result<double> ReadHostUptime(const std::string& proc) {
-  TRY_ASSIGN(std::string text, ReadFile(proc + "/uptime"), "host uptime");
+Result<double> ReadHostUptime(const std::string& proc, FileReader& reader) {
+  TRY_ASSIGN(std::string text, reader.Read(proc + "/uptime"), "host uptime");
   double up = 0;
   if (std::sscanf(text.c_str(), "%lf", &up) != 1 || up < 0) {
     return Error::Msg("host uptime: unexpected \"" + text + "\"");
@@ -55,9 +55,9 @@ const CgroupDir& ContainerRenderer::Cgroup(const char* controller) const {
   return it == record_.cgroups.end() ? kAbsent : it->second;
 }
 
-Result<StatInput> ContainerRenderer::ReadStatInput(UptimeFigures* fig) const {
-  TRY_ASSIGN(std::string host_stat, ReadFile(host_.proc + "/stat"), "host stat");
-  TRY_ASSIGN(double host_uptime, ReadHostUptime(host_.proc), "host uptime");
+Result<StatInput> ContainerRenderer::ReadStatInput(UptimeFigures* fig) {
+  TRY_ASSIGN(std::string host_stat, reader_.Read(host_.proc + "/stat"), "host stat");
+  TRY_ASSIGN(double host_uptime, ReadHostUptime(host_.proc, reader_), "host uptime");
   StatInput in;
   in.host = ParseHostStat(host_stat);
   in.view = view_;
@@ -66,7 +66,7 @@ Result<StatInput> ContainerRenderer::ReadStatInput(UptimeFigures* fig) const {
   // (falling back to host figures would make the counters jump).
   const CgroupDir& acct = Cgroup("cpuacct").present() ? Cgroup("cpuacct") : Cgroup("cpu");
   if (acct.present()) {
-    TRY_ASSIGN(in.usage, ReadCpuUsage(acct), "CPU usage of " + acct.dir);
+    TRY_ASSIGN(in.usage, ReadCpuUsage(acct, reader_), "CPU usage of " + acct.dir);
   }
   *fig = ComputeUptime(record_.container_uptime ? UptimeMode::kContainer : UptimeMode::kHost,
                        host_uptime, in.host.btime.value_or(0), record_.pid_start);
@@ -83,11 +83,11 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
 
   // The CPU view every CPU-listing file shares.
   std::vector<int> online;
-  if (auto text = ReadFile(host_.sys_cpu + "/online"); text) {
+  if (auto text = reader_.Read(host_.sys_cpu + "/online"); text) {
     if (auto cpus = ParseCpuList(*text); cpus) online = std::move(*cpus);
   }
   if (online.empty()) online = {0};
-  view_ = ComputeCpuView(ReadCpuLimits(Cgroup("cpuset"), Cgroup("cpu")), online,
+  view_ = ComputeCpuView(ReadCpuLimits(Cgroup("cpuset"), Cgroup("cpu"), reader_), online,
                          record_.cpu_view_quota ? CpuViewMode::kCpusetAndQuota
                                                 : CpuViewMode::kCpusetOnly);
 
@@ -95,7 +95,7 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
   std::optional<MemorySnapshot> memory;
   if (Wants("meminfo") || Wants("swaps")) {
     if (Cgroup("memory").present()) {
-      auto snap = ReadMemoryCgroup(Cgroup("memory"));
+      auto snap = ReadMemoryCgroup(Cgroup("memory"), reader_);
       if (snap) memory = std::move(*snap);
       else LOG_WARN("memory shows host values: %s", snap.error().message().c_str());
     }
@@ -105,17 +105,17 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
     }
   }
   if (Wants("meminfo")) {
-    auto text = ReadFile(host_.proc + "/meminfo");
+    auto text = reader_.Read(host_.proc + "/meminfo");
     emit("meminfo", text ? Result<std::string>(RenderMeminfo(ParseMeminfo(*text), memory))
                          : Result<std::string>(text.error()));
   }
   if (Wants("swaps")) {
-    auto text = ReadFile(host_.proc + "/swaps");
+    auto text = reader_.Read(host_.proc + "/swaps");
     emit("swaps", text ? Result<std::string>(RenderSwaps(*text, memory, record_.show_swap))
                        : Result<std::string>(text.error()));
   }
   if (Wants("cpuinfo")) {
-    auto text = ReadFile(host_.proc + "/cpuinfo");
+    auto text = reader_.Read(host_.proc + "/cpuinfo");
     emit("cpuinfo", text ? Result<std::string>(RenderCpuinfo(ParseCpuinfo(*text), view_))
                          : Result<std::string>(text.error()));
   }
@@ -167,13 +167,13 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
   }
 
   if (Wants("diskstats")) {
-    auto text = ReadFile(host_.proc + "/diskstats");
+    auto text = reader_.Read(host_.proc + "/diskstats");
     if (!text) {
       emit("diskstats", text.error());
     } else if (!Cgroup("blkio").present()) {
       emit("diskstats", *text);  // no I/O accounting: the host's view
     } else {
-      auto io = ReadIoStats(Cgroup("blkio"));
+      auto io = ReadIoStats(Cgroup("blkio"), reader_);
       emit("diskstats", io ? Result<std::string>(RenderDiskstats(*text, *io))
                            : Result<std::string>(io.error()));
     }
@@ -187,7 +187,7 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
       if (cg.version == 2) v2 = &cg;
     }
     for (const char* resource : {"cpu", "memory", "io"}) {
-      if (auto psi = ReadPressure(*v2, resource); psi) {
+      if (auto psi = ReadPressure(*v2, resource, reader_); psi) {
         emit(std::string("pressure-") + resource, *psi);
       }
     }
@@ -199,8 +199,9 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
     // the kernel has that file), none offline.
     const std::string range = CpuRange(view_.visible.size());
     for (const char* name : {"online", "possible", "present", "enabled"}) {
-      if (std::string(name) == "enabled" && ::access((host_.sys_cpu + "/enabled").c_str(), F_OK) != 0) {
-        continue;
+      if (std::string(name) == "enabled") {
+        if (!host_has_enabled_) host_has_enabled_ = ::access((host_.sys_cpu + "/enabled").c_str(), F_OK) == 0;
+        if (!*host_has_enabled_) continue;
       }
       emit(std::string("sys-cpu/") + name, range);
     }

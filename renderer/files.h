@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/reader.h"
 #include "common/result.h"
 #include "hook/record.h"
 #include "renderer/cpu_view.h"
@@ -53,10 +54,13 @@ class ContainerRenderer {
   bool Wants(const char* name) const;
   const CgroupDir& Cgroup(const char* controller) const;
   // The inputs of /proc/stat and the clock figures of /proc/uptime.
-  Result<StatInput> ReadStatInput(UptimeFigures* fig) const;
+  Result<StatInput> ReadStatInput(UptimeFigures* fig);
 
   ContainerRecord record_;
   HostPaths host_;
+  // Every procfs, sysfs and cgroupfs input stays open between refreshes.
+  KeptOpenReader reader_;
+  std::optional<bool> host_has_enabled_;  // /sys/devices/system/cpu/enabled
   CpuView view_;
   StatState stat_;
   LoadAverage load_;

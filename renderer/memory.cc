@@ -16,10 +16,10 @@ std::optional<uint64_t> Min(std::optional<uint64_t> a, std::optional<uint64_t> b
 
 // The smallest limit in `file` along the ancestors; files that are missing
 // (the root cgroup has no memory.max) or unreadable do not limit.
-std::optional<uint64_t> EffectiveLimit(const CgroupDir& cg, const char* file) {
+std::optional<uint64_t> EffectiveLimit(const CgroupDir& cg, const char* file, FileReader& reader) {
   std::optional<uint64_t> limit;
   for (const std::string& dir : Ancestors(cg)) {
-    auto text = ReadFile(dir + "/" + file);
+    auto text = reader.Read(dir + "/" + file);
     if (!text) continue;
     auto v = ParseLimit(*text);
     if (v) limit = Min(limit, *v);
@@ -27,8 +27,8 @@ std::optional<uint64_t> EffectiveLimit(const CgroupDir& cg, const char* file) {
   return limit;
 }
 
-Result<uint64_t> ReadCounter(const std::string& path) {
-  TRY_ASSIGN(std::string text, ReadFile(path), "memory counter");
+Result<uint64_t> ReadCounter(const std::string& path, FileReader& reader) {
+  TRY_ASSIGN(std::string text, reader.Read(path), "memory counter");
   auto v = ParseU64(Trim(text));
   if (!v) return Error::Msg(path + ": not a number");
   return *v;
@@ -79,30 +79,30 @@ std::map<std::string, uint64_t> NormalizeV1MemoryStat(const std::map<std::string
   return out;
 }
 
-Result<MemorySnapshot> ReadMemoryCgroup(const CgroupDir& cg) {
+Result<MemorySnapshot> ReadMemoryCgroup(const CgroupDir& cg, FileReader& reader) {
   MemorySnapshot s;
   const bool v1 = cg.version == 1;
   TRY_ASSIGN(s.usage,
-             ReadCounter(cg.dir + (v1 ? "/memory.usage_in_bytes" : "/memory.current")),
+             ReadCounter(cg.dir + (v1 ? "/memory.usage_in_bytes" : "/memory.current"), reader),
              "memory cgroup " + cg.dir);
-  s.limit = EffectiveLimit(cg, v1 ? "memory.limit_in_bytes" : "memory.max");
-  auto stat = ReadFile(cg.dir + "/memory.stat");
+  s.limit = EffectiveLimit(cg, v1 ? "memory.limit_in_bytes" : "memory.max", reader);
+  auto stat = reader.Read(cg.dir + "/memory.stat");
   if (stat) s.stat = v1 ? NormalizeV1MemoryStat(ParseFlatKeyed(*stat)) : ParseFlatKeyed(*stat);
 
   if (v1) {
     // memsw counts memory+swap; swap alone is the difference. Without swap
     // accounting (swapaccount=0) the files are absent.
-    auto memsw_usage = ReadCounter(cg.dir + "/memory.memsw.usage_in_bytes");
+    auto memsw_usage = ReadCounter(cg.dir + "/memory.memsw.usage_in_bytes", reader);
     if (memsw_usage) {
       s.swap_usage = SatSub(*memsw_usage, s.usage);
-      auto memsw_limit = EffectiveLimit(cg, "memory.memsw.limit_in_bytes");
+      auto memsw_limit = EffectiveLimit(cg, "memory.memsw.limit_in_bytes", reader);
       if (memsw_limit && s.limit) s.swap_limit = SatSub(*memsw_limit, *s.limit);
     }
   } else {
-    auto swap_usage = ReadCounter(cg.dir + "/memory.swap.current");
+    auto swap_usage = ReadCounter(cg.dir + "/memory.swap.current", reader);
     if (swap_usage) {
       s.swap_usage = *swap_usage;
-      s.swap_limit = EffectiveLimit(cg, "memory.swap.max");
+      s.swap_limit = EffectiveLimit(cg, "memory.swap.max", reader);
     }
   }
   return s;

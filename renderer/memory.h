@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/cgroup_dir.h"
+#include "common/reader.h"
 #include "common/result.h"
 
 namespace prochook {
@@ -33,6 +34,6 @@ std::map<std::string, uint64_t> ParseFlatKeyed(std::string_view text);
 std::map<std::string, uint64_t> NormalizeV1MemoryStat(const std::map<std::string, uint64_t>& v1);
 
 // Reads the snapshot; fails only when the cgroup's own usage cannot be read.
-Result<MemorySnapshot> ReadMemoryCgroup(const CgroupDir& cg);
+Result<MemorySnapshot> ReadMemoryCgroup(const CgroupDir& cg, FileReader& reader = OpenEachTimeReader());
 
 }  // namespace prochook

@@ -40,9 +40,9 @@ bool ValidatePressure(std::string_view text, std::string_view resource) {
   return lines.size() == 1 || IsPressureLine(lines[1], "full");
 }
 
-std::optional<std::string> ReadPressure(const CgroupDir& cg, std::string_view resource) {
+std::optional<std::string> ReadPressure(const CgroupDir& cg, std::string_view resource, FileReader& reader) {
   if (cg.version != 2 || !IsResource(resource)) return std::nullopt;
-  auto text = ReadFile(cg.dir + "/" + std::string(resource) + ".pressure");
+  auto text = reader.Read(cg.dir + "/" + std::string(resource) + ".pressure");
   if (!text || !ValidatePressure(*text, resource)) return std::nullopt;
   return std::move(*text);
 }

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/cgroup_dir.h"
+#include "common/reader.h"
 
 namespace prochook {
 
@@ -19,6 +20,7 @@ bool ValidatePressure(std::string_view text, std::string_view resource);
 // The container's <resource>.pressure ("cpu", "memory" or "io") if the
 // cgroup is v2 and the file is readable and valid; nullopt otherwise (v1
 // has no per-cgroup PSI; v2 returns EOPNOTSUPP with cgroup.pressure 0).
-std::optional<std::string> ReadPressure(const CgroupDir& cg, std::string_view resource);
+std::optional<std::string> ReadPressure(const CgroupDir& cg, std::string_view resource,
+                                        FileReader& reader = OpenEachTimeReader());
 
 }  // namespace prochook

@@ -1,8 +1,10 @@
 #include "renderer/tasks.h"
 
+#include <dirent.h>
+
 #include <charconv>
+#include <cstring>
 #include <deque>
-#include <filesystem>
 #include <utility>
 #include <vector>
 
@@ -19,7 +21,8 @@ constexpr size_t kMaxCgroups = 4096;
 // cgroup.threads of a large container: ~8 bytes a tid.
 constexpr size_t kMaxListBytes = 8 << 20;
 
-// The cgroup directories under top, top first, breadth first.
+// The cgroup directories under top, top first, breadth first. Entry types
+// come from readdir (cgroupfs fills them in): no stat per interface file.
 std::vector<std::string> CgroupTree(const std::string& top) {
   std::vector<std::string> out;
   std::deque<std::pair<std::string, int>> queue{{top, 0}};
@@ -28,15 +31,16 @@ std::vector<std::string> CgroupTree(const std::string& top) {
     queue.pop_front();
     out.push_back(dir);
     if (depth == kMaxDepth) continue;
-    std::error_code ec;
-    std::filesystem::directory_iterator it(dir, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-      // symlink_status: cgroupfs has no symlinks; do not follow any elsewhere.
-      std::error_code entry_ec;  // an entry gone meanwhile skips only itself
-      if (it->symlink_status(entry_ec).type() == std::filesystem::file_type::directory) {
-        queue.emplace_back(it->path().string(), depth + 1);
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) continue;  // removed meanwhile: adds nothing
+    while (struct dirent* e = ::readdir(d)) {
+      // DT_DIR only: cgroupfs has no symlinks, and none is followed elsewhere.
+      if (e->d_type != DT_DIR || std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) {
+        continue;
       }
+      queue.emplace_back(dir + "/" + e->d_name, depth + 1);
     }
+    ::closedir(d);
   }
   return out;
 }

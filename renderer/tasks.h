@@ -30,6 +30,9 @@ Result<int> ParseNsPid(std::string_view status);
 // "cgroup.threads"), their states read from <proc>/<tid>/stat. Threads that
 // exit meanwhile are skipped; fails only when cg.dir's own list is
 // unreadable. last_pid comes from the largest host tid.
+// Every file is opened afresh: a v1 task list read again through the same
+// open file is the list the kernel cached at the first read, for as long as
+// reads keep coming (cgroup-v1.c pidlists), so it must never be kept open.
 Result<TaskSample> SampleTasks(const CgroupDir& cg, const std::string& proc = "/proc");
 
 }  // namespace prochook

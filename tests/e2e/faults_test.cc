@@ -164,8 +164,28 @@ TEST_CASE("least privilege: the renderer runs without capabilities under seccomp
   CHECK(status.find("CapBnd:\t0000000000000000\n") != std::string::npos);
   CHECK(status.find("NoNewPrivs:\t1\n") != std::string::npos);
   CHECK(status.find("Seccomp:\t2\n") != std::string::npos);
-  // Its open files: its own store, cgroup and /proc reads come and go; it
-  // holds nothing of the container's but a pidfd of the init.
+  // Its open files: its own state dir and store, its inputs in procfs,
+  // sysfs and the cgroups, read-only, a pidfd of the init and a signalfd.
+  // Nothing of the container's filesystem, nothing writable outside its dir.
+  const std::string fds = "/proc/" + std::to_string(RendererPid(c)) + "/fd";
+  int inputs = 0;
+  for (const auto& e : fs::directory_iterator(fds)) {
+    const std::string target = fs::read_symlink(e.path()).string();
+    CAPTURE(target);
+    const bool own = target.rfind(c.state_dir(), 0) == 0 || target == "/dev/null" ||
+                     target.rfind("anon_inode:", 0) == 0;
+    const bool input = target.rfind("/proc/", 0) == 0 || target.rfind("/sys/", 0) == 0;
+    CHECK((own || input));
+    if (input) {
+      ++inputs;
+      const std::string info = ReadText("/proc/" + std::to_string(RendererPid(c)) + "/fdinfo/" +
+                                        e.path().filename().string());
+      const size_t flags = info.find("flags:\t");
+      REQUIRE(flags != std::string::npos);
+      CHECK((std::stoul(info.substr(flags + 7), nullptr, 8) & O_ACCMODE) == O_RDONLY);
+    }
+  }
+  CHECK(inputs > 10);  // kept open between refreshes
   const std::string log = ReadText(c.state_dir() + "/renderer.log");
   INFO("renderer log:\n" << log);
   CHECK(log.find("denied syscall") == std::string::npos);

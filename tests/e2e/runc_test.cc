@@ -312,3 +312,24 @@ TEST_CASE("runc: a reader in a tight loop does not make the renderer wake or ref
   // About one wakeup per 200 ms tick, not one per read (or batch of reads).
   CHECK(woke < 3 * (seconds / 0.2 + 1) + 10);
 }
+
+TEST_CASE("runc: loadavg's task count follows processes as they start and end") {
+  if (SkipUnlessReady()) return;
+  // The renderer keeps its inputs open between refreshes, but never a task
+  // list: cgroup v1 serves a kept-open tasks file the list of its first
+  // read for as long as reads keep coming.
+  Container c({.annotations = {{"io.prochook.interval", "100ms"}, {"io.prochook.idle", "off"}}});
+  REQUIRE(c.Start().exit_code == 0);
+  auto total = [&] {
+    const std::string text = c.Exec({"cat", "/proc/loadavg"}).out;
+    const size_t slash = text.find('/');
+    REQUIRE_MESSAGE(slash != std::string::npos, text);
+    return std::stoi(text.substr(slash + 1));
+  };
+  std::this_thread::sleep_for(300ms);
+  const int before = total();
+  REQUIRE(c.Exec({"sh", "-c", "for i in 1 2 3; do sleep 4242 </dev/null >/dev/null 2>&1 & done"}).exit_code == 0);
+  CHECK(WaitFor(3s, [&] { return total() == before + 3; }));
+  REQUIRE(c.Exec({"pkill", "-f", "sleep 4242"}).exit_code == 0);
+  CHECK(WaitFor(3s, [&] { return total() == before; }));
+}

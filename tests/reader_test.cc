@@ -1,0 +1,60 @@
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "common/reader.h"
+#include "tests/testing.h"
+
+using namespace prochook;
+
+TEST_CASE("KeptOpenReader re-reads a kept file from offset 0: the kernel's new content each time") {
+  KeptOpenReader reader;
+  // /proc/self/io counts the bytes this process has read: every read of it
+  // changes the next one.
+  auto a = reader.Read("/proc/self/io");
+  auto b = reader.Read("/proc/self/io");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a->rfind("rchar: ", 0) == 0);
+  CHECK(*a != *b);
+  CHECK(reader.open_files() == 1);
+}
+
+TEST_CASE("KeptOpenReader: whole files of any size, in-place updates seen, limits kept") {
+  prochook::testing::TempDir t;
+  const std::string big(100000, 'x');
+  t.Write({{"big", big}, {"small", "one\n"}});
+  KeptOpenReader reader;
+  CHECK(reader.Read(t.path() + "/big").value() == big);
+  CHECK(reader.Read(t.path() + "/small").value() == "one\n");
+  t.Write({{"small", "two, longer\n"}});  // same inode, rewritten
+  CHECK(reader.Read(t.path() + "/small").value() == "two, longer\n");
+  t.Write({{"small", "3\n"}});
+  CHECK(reader.Read(t.path() + "/small").value() == "3\n");
+  auto capped = reader.Read(t.path() + "/big", 50000);
+  REQUIRE_FALSE(capped.ok());
+  CHECK(capped.error().message().find("too large") != std::string::npos);
+  CHECK(reader.open_files() == 1);  // the failed read closed big; small stays open
+}
+
+TEST_CASE("KeptOpenReader remembers a missing file, reopens after a failed read, caps its fds") {
+  prochook::testing::TempDir t;
+  KeptOpenReader reader(2);
+  auto missing = reader.Read(t.path() + "/later");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message().find("No such file") != std::string::npos);
+  t.Write({{"later", "x\n"}});
+  // A cgroup grows no new interface files: absence is remembered.
+  CHECK_FALSE(reader.Read(t.path() + "/later").ok());
+  CHECK(OpenEachTime().Read(t.path() + "/later").value() == "x\n");
+
+  // A directory opens but cannot be read: an error, and nothing kept.
+  CHECK_FALSE(reader.Read(t.path()).ok());
+  CHECK(reader.open_files() == 0);
+
+  t.Write({{"a", "a\n"}, {"b", "b\n"}, {"c", "c\n"}});
+  CHECK(reader.Read(t.path() + "/a").value() == "a\n");  // kept: 2 entries with the missing one
+  CHECK(reader.Read(t.path() + "/b").value() == "b\n");  // past the cap: read, not kept
+  CHECK(reader.Read(t.path() + "/c").value() == "c\n");
+  CHECK(reader.open_files() == 1);
+}
