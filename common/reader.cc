@@ -1,6 +1,8 @@
 #include "common/reader.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "common/io.h"
@@ -8,8 +10,22 @@
 namespace prochook {
 namespace {
 
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+// kernfs files (sysfs attributes, cgroup interface files) print all of
+// their content in one seq_file record, which a read copies whole when it
+// fits. Task lists are the exception (a record per task), and are never
+// read through a KeptOpenReader.
+bool OneRecord(int fd) {
+  struct statfs st;
+  if (::fstatfs(fd, &st) != 0) return false;
+  return st.f_type == SYSFS_MAGIC || st.f_type == CGROUP_SUPER_MAGIC || st.f_type == CGROUP2_SUPER_MAGIC;
+}
+
 // Reads fd from offset 0 to EOF with pread (the fd's own offset is unused).
-Result<std::string> PreadAll(int fd, size_t max_bytes) {
+Result<std::string> PreadAll(int fd, size_t max_bytes, bool one_record) {
   std::string out;
   size_t size = 0;
   for (;;) {
@@ -20,8 +36,10 @@ Result<std::string> PreadAll(int fd, size_t max_bytes) {
       return Error::Sys("read");
     }
     if (n == 0) break;
+    const bool whole = one_record && static_cast<size_t>(n) < out.size() - size;
     size += static_cast<size_t>(n);
     if (size > max_bytes) return Error::Msg("too large (more than " + std::to_string(max_bytes) + " bytes)");
+    if (whole) break;
   }
   out.resize(size);
   return out;
@@ -44,13 +62,14 @@ Result<std::string> KeptOpenReader::Read(const std::string& path, size_t max_byt
     if (files_.size() >= max_files_) return ReadFile(path, max_bytes);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno != ENOENT) return Error::Sys("open " + path);
-    it = files_.emplace(path, Entry{UniqueFd(fd)}).first;
+    const bool one_record = fd >= 0 && OneRecord(fd);
+    it = files_.emplace(path, Entry{UniqueFd(fd), one_record}).first;
   }
   if (!it->second.fd.valid()) {
     errno = ENOENT;
     return Error::Sys("open " + path);
   }
-  auto data = PreadAll(it->second.fd.get(), max_bytes);
+  auto data = PreadAll(it->second.fd.get(), max_bytes, it->second.one_record);
   if (!data) {
     files_.erase(it);  // opened afresh next time
     return data.error().Wrap("read " + path);

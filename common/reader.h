@@ -46,6 +46,9 @@ class KeptOpenReader final : public FileReader {
  private:
   struct Entry {
     UniqueFd fd;  // invalid: the file did not exist
+    // A sysfs or cgroupfs file: the kernel renders it as one record, so a
+    // read shorter than asked is the whole file (no read to see EOF).
+    bool one_record = false;
   };
   size_t max_files_;
   std::unordered_map<std::string, Entry> files_;
