@@ -114,8 +114,17 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
     emit("swaps", text ? Result<std::string>(RenderSwaps(*text, memory, record_.show_swap))
                        : Result<std::string>(text.error()));
   }
-  if (Wants("cpuinfo")) {
+  // cpuinfo changes with the CPU view; otherwise only its "cpu MHz" lines
+  // move, and reading it makes the kernel query every CPU (on a large host
+  // the dearest file of a refresh). So it is rendered again when the view
+  // changes and every kCpuinfoEvery refreshes; in between the last one
+  // stays.
+  if (Wants("cpuinfo") && (view_.visible != cpuinfo_view_ || ++cpuinfo_age_ >= kCpuinfoEvery)) {
     auto text = reader_.Read(host_.proc + "/cpuinfo");
+    if (text) {
+      cpuinfo_view_ = view_.visible;
+      cpuinfo_age_ = 0;
+    }
     emit("cpuinfo", text ? Result<std::string>(RenderCpuinfo(ParseCpuinfo(*text), view_))
                          : Result<std::string>(text.error()));
   }

@@ -37,10 +37,11 @@ class ContainerRenderer {
  public:
   explicit ContainerRenderer(const ContainerRecord& record, HostPaths host = {});
 
-  // Renders every file of record.files ("pressure" yields pressure-cpu,
+  // Renders the files of record.files ("pressure" yields pressure-cpu,
   // -memory, -io where the cgroup has PSI; "sys-cpu" yields
   // sys-cpu/{online,possible,present,offline,enabled}; "uptime" only with the container
-  // clock). now_ms is CLOCK_MONOTONIC.
+  // clock); cpuinfo only on the first call, when the CPU view changed and
+  // every kCpuinfoEvery calls. now_ms is CLOCK_MONOTONIC.
   std::vector<RenderedFile> Render(int64_t now_ms);
 
   // Continues from the /proc/stat an earlier renderer of this container
@@ -61,6 +62,10 @@ class ContainerRenderer {
   // Every procfs, sysfs and cgroupfs input stays open between refreshes.
   KeptOpenReader reader_;
   std::optional<bool> host_has_enabled_;  // /sys/devices/system/cpu/enabled
+  // The view cpuinfo was last rendered for, and refreshes since.
+  static constexpr int kCpuinfoEvery = 10;
+  std::optional<std::vector<int>> cpuinfo_view_;
+  int cpuinfo_age_ = 0;
   CpuView view_;
   StatState stat_;
   LoadAverage load_;

@@ -151,6 +151,19 @@ TEST_CASE("ContainerRenderer v1: 1.5 CPUs of cpuset 1-3, 256 MiB, files agree") 
         " 254       0 vda 120 0 9600 0 30 0 240 0 0 0 0 0 0 0 0 0 0\n");
   CHECK(f.count("pressure-cpu") == 0);  // v1 has no PSI per cgroup
 
+  SUBCASE("cpuinfo is rendered again when the CPU view changes, else every 10th refresh") {
+    auto second = RenderAll(renderer, 100);
+    CHECK(second.count("cpuinfo") == 0);  // same view: the last one stays
+    CHECK(second.count("stat") == 1);
+    t.Write({{"cg/cpu/ct/cpu.cfs_quota_us", "300000\n"}});  // 3 CPUs now
+    auto third = RenderAll(renderer, 200);
+    REQUIRE(third.count("cpuinfo") == 1);
+    CHECK(AgreedCpus(third) == 3);
+    int rendered = 0;
+    for (int i = 0; i < 10; ++i) rendered += static_cast<int>(RenderAll(renderer, 300 + i * 100).count("cpuinfo"));
+    CHECK(rendered == 1);
+  }
+
   SUBCASE("swap hidden, cpuset-only view, container clock") {
     r.show_swap = false;
     r.cpu_view_quota = false;
