@@ -570,6 +570,7 @@ def markdown(r, command):
                 out.append(f"Were the files of all 500 read continuously, each renderer would refresh every "
                            f"second: 500 x {rc['cpu_us_per_s']:.0f} us = {500 * rc['cpu_us_per_s'] / 1e4:.1f}% "
                            f"of one core (section 2's idle-off figure).\n")
+        out.extend(growth_notes(r))
 
     if "renderers_ns" in r:
         out.append("## 6. Pure renderers (us per call, median (min-max))\n")
@@ -586,6 +587,37 @@ def markdown(r, command):
             out.append(f"| {base} | " + " | ".join(fmt_range(v[c], 1e3, 2) if c in v else "" for c in cols) + " |")
         out.append("")
     return "\n".join(out)
+
+
+def growth_notes(r):
+    """How the cost grows with the number of containers and of host CPUs,
+    from this run's figures, and where the next bottleneck is."""
+    notes = []
+    scale = r.get("scale", {})
+    counts = sorted(scale, key=int)
+    if len(counts) >= 2:
+        lo, hi = scale[counts[0]], scale[counts[-1]]
+        per_lo = lo["renderer_cpu_us_per_container_per_s"]
+        per_hi = hi["renderer_cpu_us_per_container_per_s"]
+        notes.append(f"Growth with N: {per_lo:.0f} us per container per second at {counts[0]}, {per_hi:.0f} at "
+                     f"{counts[-1]} ({per_hi / per_lo:.2f}x): each renderer works alone, so the total grows "
+                     f"linearly with N; memory likewise "
+                     f"({lo['renderer_uss_mib_total'] * 1024 / int(counts[0]):.0f} and "
+                     f"{hi['renderer_uss_mib_total'] * 1024 / int(counts[-1]):.0f} KiB USS per renderer).")
+    render = {name.rpartition("/")[2]: v for name, v in r.get("renderers_ns", {}).items()
+              if name.startswith("BM_ContainerRender/")}
+    if "2" in render and "256" in render:
+        t2, t256 = render["2"]["median"] / 1e3, render["256"]["median"] / 1e3
+        notes.append(f"Growth with host CPUs: a refresh's reading and rendering (section 6, BM_ContainerRender) "
+                     f"takes {t2:.0f} us at 2 CPUs and {t256:.0f} us at 256 ({t256 / t2:.1f}x): /proc/stat "
+                     f"(a line per host CPU, parsed every refresh) grows with the host; cpuinfo, which grows "
+                     f"most, is rendered again only when the CPU view changes or every 10th refresh.")
+    notes.append("Next bottleneck: the system calls of a refresh (about 50: one pread per input kept open, the "
+                 "task lists and each task's stat opened afresh) and the kernel's rendering of its inputs; on "
+                 "this VM a system call costs several microseconds, so an idle refresh every 10 s is most of an "
+                 "unread container's cost. Past that, the idle period itself (longer: cheaper, but a first read "
+                 "after a quiet spell sees older content).")
+    return ["\n".join(notes) + "\n"] if notes else []
 
 
 def main():
