@@ -9,7 +9,6 @@
 #include "common/fd.h"
 #include "common/io.h"
 #include "common/vfork.h"
-#include "renderer/own_cgroup.h"
 
 namespace prochook {
 namespace {
@@ -37,9 +36,6 @@ Result<pid_t> SpawnRenderer(const std::string& state_dir) {
     // Intermediate: new session so no terminal signal reaches the renderer,
     // then exit so the renderer is reparented away from the runtime.
     ::setsid();
-    // Join the renderers' cgroup here, so the renderer is born in it and is
-    // there by the time the hook returns.
-    JoinRendererCgroup();
     renderer = RunShared([&]() -> int { ExecRenderer(state_dir); });
     return renderer < 0 ? 1 : 0;
   });

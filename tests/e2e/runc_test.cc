@@ -145,10 +145,10 @@ TEST_CASE("runc: after the container exits, renderer, state dir and mounts are g
   REQUIRE(renderer > 0);
   const std::string proc = "/proc/" + std::to_string(renderer);
   REQUIRE(fs::exists(proc));
-  // The renderer lives in prochook's own cgroup, not the container's.
-  const std::string cg = ReadText(proc + "/cgroup");
-  CHECK(cg.find(":memory:/prochook\n") != std::string::npos);
-  CHECK(cg.find(c.id()) == std::string::npos);
+  // The renderer lives in prochook's own cgroup, not the container's (it
+  // moves there as it starts, while the container starts).
+  CHECK(WaitFor(2s, [&] { return ReadText(proc + "/cgroup").find(":memory:/prochook\n") != std::string::npos; }));
+  CHECK(ReadText(proc + "/cgroup").find(c.id()) == std::string::npos);
 
   const int init = c.InitPid();
   REQUIRE(init > 0);
