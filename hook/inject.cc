@@ -73,6 +73,20 @@ Result<UniqueFd> ResolveInRoot(int root_fd, const MountPlan& plan) {
   return target;
 }
 
+// An entry of a directory held by fd, on that directory's own mount: a mount
+// on the entry (made over it by someone else) is refused, not entered.
+Result<UniqueFd> OpenEntry(int dir_fd, const std::string& name, const std::string& what) {
+  struct open_how how = {};
+  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  UniqueFd entry(Openat2(dir_fd, name.c_str(), &how));
+  if (!entry.valid() && errno == EXDEV) {
+    return Error::Msg(what + " has another mount over it; refusing to use it");
+  }
+  if (!entry.valid()) return Error::Sys("open " + what);
+  return entry;
+}
+
 // The mount table of the container's namespace, read once per hook (it is
 // ~1 ms to read and parse per file otherwise) and again only when asked
 // for a mount it does not list yet.
@@ -168,26 +182,27 @@ Result<> AttachOne(int root_fd, const MountPlan& plan, int tree_fd, MountTable& 
     if (!IsSingleComponent(from) || !IsSingleComponent(to)) {
       return Error::Msg("bad entry to keep: " + from + " -> " + to);
     }
-    UniqueFd clone(OpenTree(target.get(), from.c_str(),
-                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW));
+    auto original = OpenEntry(target.get(), from, plan.target + "/" + from);
+    if (!original) return original.error();
+    UniqueFd clone(OpenTree(original->get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
     if (!clone.valid()) return Error::Sys("open_tree " + plan.target + "/" + from);
     kept.push_back(std::move(clone));
   }
 
-  if (auto ok = Attach(tree_fd, target.get(), plan.target); !ok) return ok;
-  // Re-resolving the path now reaches the root of the mount just attached.
-  auto remounted = ResolveInRoot(root_fd, plan);
-  if (!remounted) return remounted.error();
-  UniqueFd mounted = std::move(*remounted);
-  UniqueFd mounted_dir(::dup(mounted.get()));
+  // From here on only fds name our mounts: a path looked up again could
+  // meet whatever was mounted over the target meanwhile. After move_mount
+  // the tree's fd names the mount just attached (a dup shares that file).
+  UniqueFd mounted(::fcntl(tree_fd, F_DUPFD_CLOEXEC, 0));
+  if (!mounted.valid()) return Error::Sys("dup the mount of " + plan.target);
+  if (auto ok = Attach(mounted.get(), target.get(), plan.target); !ok) return ok;
+  const int mounted_dir = mounted.get();  // stays open, held by the rollback
   rollback.Add(std::move(mounted));
   for (size_t i = 0; i < kept.size(); ++i) {
     const std::string& to = plan.keep[i].second;
-    UniqueFd slot(::openat(mounted_dir.get(), to.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-    if (!slot.valid()) return Error::Sys("open " + plan.target + "/" + to);
-    if (auto ok = Attach(kept[i].get(), slot.get(), plan.target + "/" + to); !ok) return ok;
-    UniqueFd attached(::openat(mounted_dir.get(), to.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-    if (attached.valid()) rollback.Add(std::move(attached));
+    auto slot = OpenEntry(mounted_dir, to, plan.target + "/" + to);
+    if (!slot) return slot.error();
+    if (auto ok = Attach(kept[i].get(), slot->get(), plan.target + "/" + to); !ok) return ok;
+    rollback.Add(std::move(kept[i]));
   }
   return Ok{};
 }

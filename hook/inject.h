@@ -29,7 +29,10 @@ struct MountPlan {
 // `rootfs` without following any symlink (openat2 RESOLVE_IN_ROOT |
 // RESOLVE_NO_SYMLINKS), require a regular file (or directory) on
 // `fs_magic` whose mount does not propagate (not shared, so nothing can leak
-// to the host), and attach through the fd (move_mount). Every plan is
+// to the host), and attach through the fd (move_mount). From then on only
+// fds name the mounts made (a path could meet a mount made over it
+// meanwhile), and entries to keep are taken from, and put on, the entry on
+// its own directory's mount, never one mounted over it. Every plan is
 // applied, or none: after a refusal the mounts already made are detached
 // again and the error names the refusal.
 Result<> ApplyMounts(pid_t pid, const std::string& rootfs, const std::vector<MountPlan>& plans);
