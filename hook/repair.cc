@@ -42,12 +42,44 @@ bool OlderThan(const std::string& path, int seconds) {
   return ::stat(path.c_str(), &st) == 0 && ::time(nullptr) - st.st_mtime > seconds;
 }
 
+// Seconds since the renderer last refreshed (the state directory's mtime,
+// touched at every refresh).
+double SinceRefresh(const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) return 0;
+  struct timespec now;
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  return static_cast<double>(now.tv_sec - st.st_mtim.tv_sec) +
+         static_cast<double>(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
+}
+
+// A live renderer that has not refreshed for three idle periods and
+// intervals, and 5 s more, is hung (stopped, stuck, spinning): it is
+// replaced. Generous, so a renderer merely late on a loaded host is left
+// alone.
+constexpr double kHungSlack = 5;  // seconds
+
+bool Hung(const std::string& dir) {
+  const double since = SinceRefresh(dir);
+  if (since <= kHungSlack) return false;  // the common case, without reading the record
+  auto text = ReadFile(dir + "/" + kRecordFile);
+  auto record = text ? ParseRecord(*text) : Result<ContainerRecord>(text.error());
+  if (!record) return false;
+  return since > 3 * static_cast<double>(record->idle_ms + record->interval_ms) / 1000 + kHungSlack;
+}
+
 Result<Outcome> RepairOne(const std::string& dir) {
   // Cheap check first: most directories have a live renderer.
-  if (LiveRendererPid(dir)) return Outcome::kHealthy;
+  if (LiveRendererPid(dir) && !Hung(dir)) return Outcome::kHealthy;
   auto lock = LockStateDir(dir, /*wait=*/false);
   if (!lock) return Outcome::kHealthy;  // a hook is setting it up right now
-  if (LiveRendererPid(dir)) return Outcome::kHealthy;
+  if (auto live = LiveRendererPid(dir)) {
+    if (!Hung(dir)) return Outcome::kHealthy;
+    LOG_WARN("renderer %d of %s has not refreshed for %.0f s: replacing it", *live, dir.c_str(),
+             SinceRefresh(dir));
+    // SIGKILL ends even a stopped process.
+    if (!StopRenderer(dir, /*grace_ms=*/100)) return Error::Msg("a hung renderer could not be stopped");
+  }
 
   auto text = ReadFile(dir + "/" + kRecordFile);
   if (!text && OlderThan(dir, kAbandonedAfter)) {

@@ -91,18 +91,20 @@ std::optional<pid_t> LiveRendererPid(const std::string& dir) {
   return static_cast<pid_t>(*pid);
 }
 
-void StopRenderer(const std::string& dir, int grace_ms) {
+bool StopRenderer(const std::string& dir, int grace_ms) {
   auto pid = LiveRendererPid(dir);
-  if (!pid) return;
+  if (!pid) return true;
   // A pidfd pins the process we verified: signals cannot reach a recycled pid.
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0)));
-  if (!pidfd.valid()) return;
-  if (LiveRendererPid(dir) != pid) return;
+  if (!pidfd.valid()) return errno == ESRCH;
+  if (LiveRendererPid(dir) != pid) return true;
   for (int sig : {SIGTERM, SIGKILL}) {
-    if (::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0) != 0) return;
+    if (::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0) != 0) return errno == ESRCH;
+    // Readable once it has exited (it may stay a zombie until reaped).
     struct pollfd p = {pidfd.get(), POLLIN, 0};
-    if (::poll(&p, 1, grace_ms) == 1) return;
+    if (::poll(&p, 1, grace_ms) == 1) return true;
   }
+  return false;
 }
 
 }  // namespace prochook

@@ -33,7 +33,8 @@ Result<> WriteRendererPid(const std::string& dir, pid_t pid);
 std::optional<pid_t> LiveRendererPid(const std::string& dir);
 
 // Stops the renderer named by renderer.pid: SIGTERM, then SIGKILL after
-// `grace_ms`. Returns once it has exited (or was not running).
-void StopRenderer(const std::string& dir, int grace_ms = 1000);
+// `grace_ms`. True once it has exited (or was not running); false if it
+// outlived the SIGKILL's grace too.
+bool StopRenderer(const std::string& dir, int grace_ms = 1000);
 
 }  // namespace prochook

@@ -85,6 +85,38 @@ TEST_CASE("faults: a killed renderer leaves the last content; repair restarts it
   CHECK(again.out.find(c.id()) == std::string::npos);
 }
 
+TEST_CASE("faults: a hung renderer leaves the last content; repair replaces it once overdue") {
+  if (SkipUnlessReady()) return;
+  Container c({.annotations = {{"io.prochook.interval", "100ms"}, {"io.prochook.idle", "off"}}});
+  REQUIRE(c.Start().exit_code == 0);
+  REQUIRE(Refreshing(c));
+  const int hung = RendererPid(c);
+  ::kill(hung, SIGSTOP);  // hangs: alive, never refreshing again
+  const auto stopped = std::chrono::steady_clock::now();
+  CHECK(c.Exec({"head", "-n", "1", "/proc/meminfo"}).out == "MemTotal:         262144 kB\n");
+  CHECK_FALSE(Refreshing(c));
+  auto state = [&] {
+    auto j = nlohmann::json::parse(Run({ProchookBinary(), "ps", "--json"}).out);
+    for (const auto& e : j["containers"]) {
+      if (e["id"] == c.id()) return e["state"].get<std::string>();
+    }
+    return std::string("missing");
+  };
+  CHECK(WaitFor(3s, [&] { return state() == "stale"; }));
+  // Late, not yet overdue (3 x 0.1 s + 5 s without a refresh): left alone.
+  CHECK(Run({ProchookBinary(), "repair"}).out.find(c.id()) == std::string::npos);
+  CHECK(Alive(hung));
+  std::this_thread::sleep_until(stopped + 6s);
+  RunResult repair = Run({ProchookBinary(), "repair"});
+  INFO("repair: " << repair.out << repair.err);
+  CHECK(repair.out.find(c.id() + ": renderer restarted") != std::string::npos);
+  CHECK(WaitFor(5s, [&] { return !Alive(hung); }));
+  CHECK(Alive(RendererPid(c)));
+  CHECK(RendererPid(c) != hung);
+  CHECK(Refreshing(c));
+  CHECK(state() == "serving");
+}
+
 TEST_CASE("faults: the next container's hook repairs a dead renderer") {
   if (SkipUnlessReady()) return;
   Container a({.annotations = {{"io.prochook.interval", "100ms"}}});
