@@ -24,6 +24,13 @@ bool OneRecord(int fd) {
   return st.f_type == SYSFS_MAGIC || st.f_type == CGROUP_SUPER_MAGIC || st.f_type == CGROUP2_SUPER_MAGIC;
 }
 
+// Whether the directory that holds path exists.
+bool ParentExists(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return true;
+  return ::access(slash == 0 ? "/" : path.substr(0, slash).c_str(), F_OK) == 0;
+}
+
 // Reads fd from offset 0 to EOF with pread (the fd's own offset is unused).
 Result<std::string> PreadAll(int fd, size_t max_bytes, bool one_record) {
   std::string out;
@@ -62,6 +69,14 @@ Result<std::string> KeptOpenReader::Read(const std::string& path, size_t max_byt
     if (files_.size() >= max_files_) return ReadFile(path, max_bytes);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno != ENOENT) return Error::Sys("open " + path);
+    // Absence is remembered only inside a directory that exists (a cgroup
+    // without that interface file). A missing directory is a removed
+    // cgroup, which may be made again with the tasks moved back: its files
+    // are looked for again at the next read.
+    if (fd < 0 && !ParentExists(path)) {
+      errno = ENOENT;
+      return Error::Sys("open " + path);
+    }
     const bool one_record = fd >= 0 && OneRecord(fd);
     it = files_.emplace(path, Entry{UniqueFd(fd), one_record}).first;
   }

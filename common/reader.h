@@ -33,9 +33,11 @@ FileReader& OpenEachTimeReader();
 // files that are never replaced by another inode and that the kernel
 // regenerates at offset 0: procfs, sysfs, cgroupfs, but never a v1 task
 // list (tasks, cgroup.procs), which stays the list of the first read.
-// A file that did not exist is remembered as absent (a cgroup does not
-// grow new interface files); a file whose read fails (its cgroup removed)
-// is closed and opened again on the next read. At most max_files are kept;
+// A file that did not exist in an existing directory is remembered as
+// absent (a cgroup does not grow new interface files); a file whose read
+// fails (its cgroup removed) is closed and opened again on the next read,
+// and so is a file whose directory is missing (the cgroup may be made
+// again). At most max_files are kept;
 // beyond that, files are opened each time.
 class KeptOpenReader final : public FileReader {
  public:

@@ -96,8 +96,14 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
   if (Wants("meminfo") || Wants("swaps")) {
     if (Cgroup("memory").present()) {
       auto snap = ReadMemoryCgroup(Cgroup("memory"), reader_);
-      if (snap) memory = std::move(*snap);
-      else LOG_WARN("memory shows host values: %s", snap.error().message().c_str());
+      if (snap) {
+        memory = std::move(*snap);
+        memory_warning_.clear();
+      } else if (snap.error().message() != memory_warning_) {
+        // Once per change, not per refresh: the log lives in the store.
+        memory_warning_ = snap.error().message();
+        LOG_WARN("memory shows host values: %s", memory_warning_.c_str());
+      }
     }
     if (memory && !record_.show_swap) {
       memory->swap_limit = 0;

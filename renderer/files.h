@@ -62,6 +62,7 @@ class ContainerRenderer {
   // Every procfs, sysfs and cgroupfs input stays open between refreshes.
   KeptOpenReader reader_;
   std::optional<bool> host_has_enabled_;  // /sys/devices/system/cpu/enabled
+  std::string memory_warning_;            // the last one logged
   // The view cpuinfo was last rendered for, and refreshes since.
   static constexpr int kCpuinfoEvery = 10;
   std::optional<std::vector<int>> cpuinfo_view_;

@@ -59,6 +59,16 @@ TEST_CASE("KeptOpenReader remembers a missing file, reopens after a failed read,
   CHECK(reader.open_files() == 1);
 }
 
+TEST_CASE("KeptOpenReader looks again for a file whose directory was missing (a cgroup removed, then made again)") {
+  prochook::testing::TempDir t;
+  KeptOpenReader reader;
+  CHECK_FALSE(reader.Read(t.path() + "/cg/memory.usage_in_bytes").ok());
+  CHECK_FALSE(reader.Read(t.path() + "/cg/memory.usage_in_bytes").ok());
+  t.Write({{"cg/memory.usage_in_bytes", "4096\n"}});
+  CHECK(reader.Read(t.path() + "/cg/memory.usage_in_bytes").value() == "4096\n");
+  CHECK(reader.open_files() == 1);
+}
+
 TEST_CASE("KeptOpenReader reads sysfs and cgroupfs files whole, as the kernel has them now") {
   // One-record files: a short read is the whole file. Compare with a fresh
   // open each time (the kernel's own answer).

@@ -15,8 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool Alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
-
 void CheckEngine(Engine engine) {
   if (SkipUnlessReady(EngineTools(engine))) return;
   INFO("engine: " << EngineName(engine));

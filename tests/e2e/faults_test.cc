@@ -23,15 +23,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int RendererPid(const Container& c) {
-  std::istringstream in(ReadText(c.state_dir() + "/renderer.pid"));
-  int pid = 0;
-  in >> pid;
-  return pid;
-}
-
-bool Alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
-
 // Kills the renderer and waits until it is gone (it is not our child: the
 // hook double-forked it, so poll).
 void KillRenderer(int pid) {
@@ -231,17 +222,6 @@ TEST_CASE("least privilege: the renderer runs without capabilities under seccomp
 }
 
 namespace {
-
-// Renderer processes serving the container with this id.
-int RenderersFor(const std::string& id) {
-  int n = 0;
-  for (const auto& p : fs::directory_iterator("/proc")) {
-    std::string cmdline = ReadText((p.path() / "cmdline").string());
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find("render --state-dir /run/prochook/" + id + " ") != std::string::npos) ++n;
-  }
-  return n;
-}
 
 // Once the container was stopped: repair, and check that nothing of it is
 // left: no state dir, no renderer, no mount on the host.

@@ -1,6 +1,7 @@
 #include "tests/e2e/harness.h"
 
 #include <doctest/doctest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +33,25 @@ std::string HookLogFor(const std::string& id) {
     if (line.find(tag) != std::string::npos) out += line + "\n";
   }
   return out;
+}
+
+int RendererPid(const Container& c) {
+  std::istringstream in(ReadText(c.state_dir() + "/renderer.pid"));
+  int pid = 0;
+  in >> pid;
+  return pid;
+}
+
+bool Alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+
+int RenderersFor(const std::string& id) {
+  int n = 0;
+  for (const auto& p : std::filesystem::directory_iterator("/proc")) {
+    std::string cmdline = ReadText((p.path() / "cmdline").string());
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find("render --state-dir /run/prochook/" + id + " ") != std::string::npos) ++n;
+  }
+  return n;
 }
 
 RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_text) {

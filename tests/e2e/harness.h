@@ -106,6 +106,13 @@ std::string ReadText(const std::string& path);
 // The lines of /run/prochook/hook.log written by hooks for container `id`.
 std::string HookLogFor(const std::string& id);
 
+// The renderer pid in the container's renderer.pid (0 if none).
+int RendererPid(const Container& c);
+// Whether a process with this pid exists.
+bool Alive(int pid);
+// Renderer processes serving the container with this id.
+int RenderersFor(const std::string& id);
+
 // Removes /sys/fs/cgroup/*/<name> and every cgroup below it (rmdir, deepest
 // first), retrying for a few seconds while their last tasks exit.
 void RemoveCgroups(const std::string& name);
