@@ -236,7 +236,8 @@ class Bench:
             "cgroups": "v2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "v1 (hybrid)",
             "runc": first(["runc", "--version"]),
             "lxcfs": first(["lxcfs", "--version"]),
-            "prochook": run(["git", "rev-parse", "--short", "HEAD"], check=False).stdout.strip() or "?",
+            # "-dirty": the tree had changes not yet committed.
+            "prochook": run(["git", "describe", "--always", "--dirty"], check=False).stdout.strip() or "?",
             "store": store[0].removeprefix("store: ") if store else "?",
         }
 

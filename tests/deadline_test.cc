@@ -32,9 +32,10 @@ TEST_CASE("OwnHookTimeout finds this executable's entry, directly or through a w
   CHECK_FALSE(OwnHookTimeout({{.path = "/bin/sh", .args = {"sh", "-c", "/bin/true"}, .timeout = 1s},
                               {.path = "/bin/true", .args = {self}, .timeout = 1s}})  // argv[0] only
                   .has_value());
-  CHECK(OwnHookTimeout({{.path = self, .timeout = 9s}, {.path = self, .timeout = 2s},
-                        {.path = self}}) == 2s);
-  CHECK_FALSE(OwnHookTimeout({{.path = self}}).has_value());
+  CHECK(OwnHookTimeout({{.path = self, .args = {}, .timeout = 9s},
+                        {.path = self, .args = {}, .timeout = 2s},
+                        {.path = self, .args = {}, .timeout = std::nullopt}}) == 2s);
+  CHECK_FALSE(OwnHookTimeout({{.path = self, .args = {}, .timeout = std::nullopt}}).has_value());
   CHECK_FALSE(OwnHookTimeout({}).has_value());
 }
 
