@@ -17,7 +17,8 @@ std::vector<OciHook> SetupHooks(const nlohmann::json& doc) {
       if (!entry.is_object()) continue;
       auto path = entry.find("path");
       if (path == entry.end() || !path->is_string()) continue;
-      OciHook h{.path = path->get<std::string>()};
+      OciHook h;
+      h.path = path->get<std::string>();
       if (auto args = entry.find("args"); args != entry.end() && args->is_array()) {
         for (const nlohmann::json& a : *args) {
           if (a.is_string()) h.args.push_back(a.get<std::string>());
