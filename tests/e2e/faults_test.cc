@@ -287,7 +287,12 @@ TEST_CASE("faults: a hook stalled past half the runtime's timeout gives up: fail
     for (const std::string delay : {"0.002", "0.004", "0.006", "0.008", "0.012", "0.5"}) {
       CAPTURE(policy);
       CAPTURE(delay);
-      const std::string script = "exec 3<&0; " + ProchookBinary() +
+      // setsid: the stopped hook in a session of its own. A stopped process
+      // in a shared process group (Bazel runs every test in its server's)
+      // makes the kernel send SIGHUP and SIGCONT to the whole group when it
+      // becomes orphaned, which reaches other tests' processes (it cut a
+      // `top -d 1` in tools_test short).
+      const std::string script = "exec 3<&0; setsid " + ProchookBinary() +
                                  " hook <&3 3<&- & p=$!; sleep " + delay +
                                  "; kill -STOP $p 2>/dev/null; sleep 1.2; kill -CONT $p 2>/dev/null; wait $p";
       std::string id;
