@@ -37,16 +37,11 @@ enum class Outcome { kHealthy, kRestarted, kRemoved };
 // lock was abandoned (the hook was killed between mkdir and the record).
 constexpr int kAbandonedAfter = 10;  // seconds
 
-bool OlderThan(const std::string& path, int seconds) {
+// Seconds since path was last modified (0 if it cannot be read). For a
+// state directory: since the renderer's last refresh, which touches it.
+double SecondsSinceModified(const std::string& path) {
   struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && ::time(nullptr) - st.st_mtime > seconds;
-}
-
-// Seconds since the renderer last refreshed (the state directory's mtime,
-// touched at every refresh).
-double SinceRefresh(const std::string& dir) {
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0) return 0;
+  if (::stat(path.c_str(), &st) != 0) return 0;
   struct timespec now;
   ::clock_gettime(CLOCK_REALTIME, &now);
   return static_cast<double>(now.tv_sec - st.st_mtim.tv_sec) +
@@ -60,7 +55,7 @@ double SinceRefresh(const std::string& dir) {
 constexpr double kHungSlack = 5;  // seconds
 
 bool Hung(const std::string& dir) {
-  const double since = SinceRefresh(dir);
+  const double since = SecondsSinceModified(dir);
   if (since <= kHungSlack) return false;  // the common case, without reading the record
   auto text = ReadFile(dir + "/" + kRecordFile);
   auto record = text ? ParseRecord(*text) : Result<ContainerRecord>(text.error());
@@ -76,13 +71,13 @@ Result<Outcome> RepairOne(const std::string& dir) {
   if (auto live = LiveRendererPid(dir)) {
     if (!Hung(dir)) return Outcome::kHealthy;
     LOG_WARN("renderer %d of %s has not refreshed for %.0f s: replacing it", *live, dir.c_str(),
-             SinceRefresh(dir));
+             SecondsSinceModified(dir));
     // SIGKILL ends even a stopped process.
     if (!StopRenderer(dir, /*grace_ms=*/100)) return Error::Msg("a hung renderer could not be stopped");
   }
 
   auto text = ReadFile(dir + "/" + kRecordFile);
-  if (!text && OlderThan(dir, kAbandonedAfter)) {
+  if (!text && SecondsSinceModified(dir) > kAbandonedAfter) {
     // Unlocked, no record, not new: a hook was killed while setting it up.
     TRY(RemoveStateDir(dir), "removing an abandoned state directory");
     return Outcome::kRemoved;
