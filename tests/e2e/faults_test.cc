@@ -290,8 +290,7 @@ TEST_CASE("faults: a hook stalled past half the runtime's timeout gives up: fail
       // setsid: the stopped hook in a session of its own. A stopped process
       // in a shared process group (Bazel runs every test in its server's)
       // makes the kernel send SIGHUP and SIGCONT to the whole group when it
-      // becomes orphaned, which reaches other tests' processes (it cut a
-      // `top -d 1` in tools_test short).
+      // becomes orphaned, which would reach other tests' processes.
       const std::string script = "exec 3<&0; setsid " + ProchookBinary() +
                                  " hook <&3 3<&- & p=$!; sleep " + delay +
                                  "; kill -STOP $p 2>/dev/null; sleep 1.2; kill -CONT $p 2>/dev/null; wait $p";
