@@ -37,12 +37,12 @@ int CountMatches(const std::string& text, const std::string& re) {
 }
 
 // procps top, run so that a stray SIGURG cannot end it. runc 1.1 forwards
-// every signal it receives to the process it execs, including the SIGURG the
-// Go runtime sends its own threads to preempt them (runc 1.2 stops that:
+// the signals it receives to the process it execs, among them the SIGURG the
+// Go runtime sends runc's own threads to preempt them (runc 1.2 stops that:
 // "runc run/exec: ignore SIGURG"). top treats SIGURG as fatal: it exits 1
-// with no message, sometimes after writing its frame twice, and a loaded
-// machine makes the preemptions frequent. The shell between runc and top
-// receives the signal instead and ignores it, as is its default.
+// with no message (CI saw it, once with its frame written twice). The shell
+// between runc and top receives the signal instead and ignores it, as is
+// its default.
 std::vector<std::string> Top(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"sh", "-c", "top \"$@\"; exit $?", "sh"};
   argv.insert(argv.end(), args.begin(), args.end());
