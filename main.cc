@@ -22,12 +22,12 @@
 #include "common/log.h"
 #include "hook/hook.h"
 #include "hook/ps.h"
-#include "install/install.h"
-#include "hook/record.h"
 #include "hook/repair.h"
+#include "install/install.h"
 #include "oci/json.h"
 #include "oci/runtime_wrapper.h"
 #include "renderer/loop.h"
+#include "state/record.h"
 
 namespace {
 

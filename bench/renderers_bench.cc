@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "common/io.h"
-#include "hook/record.h"
+#include "common/proc.h"
 #include "renderer/cpu_usage.h"
 #include "renderer/cpu_view.h"
 #include "renderer/cpuinfo.h"
@@ -43,6 +43,7 @@
 #include "renderer/swaps.h"
 #include "renderer/tasks.h"
 #include "renderer/uptime.h"
+#include "state/record.h"
 
 namespace prochook {
 namespace {

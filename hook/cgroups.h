@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "common/cgroup_dir.h"
+#include "common/mountinfo.h"
 #include "common/result.h"
-#include "hook/mountinfo.h"
 
 namespace prochook {
 

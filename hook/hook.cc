@@ -8,19 +8,20 @@
 #include "common/fd.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/proc.h"
 #include "hook/cgroups.h"
 #include "hook/deadline.h"
 #include "hook/inject.h"
 #include "hook/plans.h"
-#include "hook/record.h"
 #include "hook/repair.h"
 #include "hook/spawn.h"
-#include "hook/store.h"
-#include "hook/state_dir.h"
 #include "oci/config.h"
 #include "oci/options.h"
 #include "oci/state.h"
 #include "renderer/loop.h"
+#include "state/record.h"
+#include "state/state_dir.h"
+#include "state/store.h"
 
 namespace prochook {
 namespace {

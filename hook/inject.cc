@@ -15,8 +15,8 @@
 
 #include "common/fd.h"
 #include "common/io.h"
+#include "common/mountinfo.h"
 #include "common/vfork.h"
-#include "hook/mountinfo.h"
 
 namespace prochook {
 namespace {

@@ -8,9 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/io.h"
-#include "hook/record.h"
-#include "hook/state_dir.h"
-#include "hook/store.h"
+#include "common/proc.h"
+#include "state/record.h"
+#include "state/state_dir.h"
+#include "state/store.h"
 
 namespace prochook {
 namespace {

@@ -11,9 +11,10 @@
 
 #include "common/io.h"
 #include "common/log.h"
-#include "hook/record.h"
+#include "common/proc.h"
 #include "hook/spawn.h"
-#include "hook/state_dir.h"
+#include "state/record.h"
+#include "state/state_dir.h"
 
 namespace prochook {
 namespace {

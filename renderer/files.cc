@@ -77,11 +77,20 @@ Result<StatInput> ContainerRenderer::ReadStatInput(UptimeFigures* fig) {
 
 std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
   std::vector<RenderedFile> out;
-  auto emit = [&](std::string path, Result<std::string> content) {
-    out.push_back({std::move(path), std::move(content)});
-  };
+  UpdateCpuView();
+  AddMemoryFiles(out);
+  AddCpuinfo(out);
+  const std::optional<TaskSample> tasks = SampleContainerTasks();
+  AddStatAndUptime(tasks, out);
+  AddLoadavg(tasks, now_ms, out);
+  AddDiskstats(out);
+  AddPressure(out);
+  AddSysCpu(out);
+  return out;
+}
 
-  // The CPU view every CPU-listing file shares.
+// The CPU view every CPU-listing file shares.
+void ContainerRenderer::UpdateCpuView() {
   std::vector<int> online;
   if (auto text = reader_.Read(host_.sys_cpu + "/online"); text) {
     if (auto cpus = ParseCpuList(*text); cpus) online = std::move(*cpus);
@@ -90,139 +99,147 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
   view_ = ComputeCpuView(ReadCpuLimits(Cgroup("cpuset"), Cgroup("cpu"), reader_), online,
                          record_.cpu_view_quota ? CpuViewMode::kCpusetAndQuota
                                                 : CpuViewMode::kCpusetOnly);
+}
 
-  // Memory, for meminfo and swaps; a missing controller means host values.
+// meminfo and swaps; a missing or unreadable memory controller means the
+// host's values.
+void ContainerRenderer::AddMemoryFiles(std::vector<RenderedFile>& out) {
+  if (!Wants("meminfo") && !Wants("swaps")) return;
   std::optional<MemorySnapshot> memory;
-  if (Wants("meminfo") || Wants("swaps")) {
-    if (Cgroup("memory").present()) {
-      auto snap = ReadMemoryCgroup(Cgroup("memory"), reader_);
-      if (snap) {
-        memory = std::move(*snap);
-        memory_warning_.clear();
-      } else if (snap.error().message() != memory_warning_) {
-        // Once per change, not per refresh: the log lives in the store.
-        memory_warning_ = snap.error().message();
-        LOG_WARN("memory shows host values: %s", memory_warning_.c_str());
-      }
+  if (Cgroup("memory").present()) {
+    auto snap = ReadMemoryCgroup(Cgroup("memory"), reader_);
+    if (snap) {
+      memory = std::move(*snap);
+      memory_warning_.clear();
+    } else if (snap.error().message() != memory_warning_) {
+      // Once per change, not per refresh: the log lives in the store.
+      memory_warning_ = snap.error().message();
+      LOG_WARN("memory shows host values: %s", memory_warning_.c_str());
     }
-    if (memory && !record_.show_swap) {
-      memory->swap_limit = 0;
-      memory->swap_usage = 0;
-    }
+  }
+  if (memory && !record_.show_swap) {
+    memory->swap_limit = 0;
+    memory->swap_usage = 0;
   }
   if (Wants("meminfo")) {
     auto text = reader_.Read(host_.proc + "/meminfo");
-    emit("meminfo", text ? Result<std::string>(RenderMeminfo(ParseMeminfo(*text), memory))
-                         : Result<std::string>(text.error()));
+    out.push_back({"meminfo", text ? Result<std::string>(RenderMeminfo(ParseMeminfo(*text), memory))
+                                   : Result<std::string>(text.error())});
   }
   if (Wants("swaps")) {
     auto text = reader_.Read(host_.proc + "/swaps");
-    emit("swaps", text ? Result<std::string>(RenderSwaps(*text, memory, record_.show_swap))
-                       : Result<std::string>(text.error()));
+    out.push_back({"swaps", text ? Result<std::string>(RenderSwaps(*text, memory, record_.show_swap))
+                                 : Result<std::string>(text.error())});
   }
-  // cpuinfo changes with the CPU view; otherwise only its "cpu MHz" lines
-  // move, and reading it makes the kernel query every CPU (on a large host
-  // the dearest file of a refresh). So it is rendered again when the view
-  // changes and every kCpuinfoEvery refreshes; in between the last one
-  // stays.
-  if (Wants("cpuinfo") && (view_.visible != cpuinfo_view_ || ++cpuinfo_age_ >= kCpuinfoEvery)) {
-    auto text = reader_.Read(host_.proc + "/cpuinfo");
-    if (text) {
-      cpuinfo_view_ = view_.visible;
-      cpuinfo_age_ = 0;
-    }
-    emit("cpuinfo", text ? Result<std::string>(RenderCpuinfo(ParseCpuinfo(*text), view_))
-                         : Result<std::string>(text.error()));
-  }
+}
 
-  // The container's tasks: procs_running/blocked in stat, and loadavg.
-  std::optional<TaskSample> tasks;
-  if (Wants("stat") || Wants("loadavg")) {
-    const CgroupDir& cg = Cgroup("cpu").present() ? Cgroup("cpu")
-                          : Cgroup("pids").present() ? Cgroup("pids")
-                                                     : Cgroup("memory");
-    if (cg.present()) {
-      auto sample = SampleTasks(cg, host_.proc);
-      if (sample) tasks = *sample;
-    }
+// cpuinfo changes with the CPU view; otherwise only its "cpu MHz" lines
+// move, and reading it makes the kernel query every CPU (on a large host
+// the dearest file of a refresh). So it is rendered again when the view
+// changes and every kCpuinfoEvery refreshes; in between the last one stays.
+void ContainerRenderer::AddCpuinfo(std::vector<RenderedFile>& out) {
+  if (!Wants("cpuinfo")) return;
+  if (view_.visible == cpuinfo_view_ && ++cpuinfo_age_ < kCpuinfoEvery) return;
+  auto text = reader_.Read(host_.proc + "/cpuinfo");
+  if (text) {
+    cpuinfo_view_ = view_.visible;
+    cpuinfo_age_ = 0;
   }
+  out.push_back({"cpuinfo", text ? Result<std::string>(RenderCpuinfo(ParseCpuinfo(*text), view_))
+                                 : Result<std::string>(text.error())});
+}
 
-  // With the host's clock (the default) /proc/uptime is left to the kernel:
-  // a rendered copy is up to one interval old, and ps and top compute a
-  // process's age as uptime - starttime, so a process younger than the copy
-  // would show a negative ELAPSED and a nonsense %CPU. The container clock
-  // (io.prochook.uptime=container) renders it, trading ps for `uptime`.
+// The container's tasks: procs_running/blocked in stat, and loadavg.
+std::optional<TaskSample> ContainerRenderer::SampleContainerTasks() {
+  if (!Wants("stat") && !Wants("loadavg")) return std::nullopt;
+  const CgroupDir& cg = Cgroup("cpu").present()    ? Cgroup("cpu")
+                        : Cgroup("pids").present() ? Cgroup("pids")
+                                                   : Cgroup("memory");
+  if (!cg.present()) return std::nullopt;
+  auto sample = SampleTasks(cg, host_.proc);
+  if (!sample) return std::nullopt;
+  return *sample;
+}
+
+// With the host's clock (the default) /proc/uptime is left to the kernel:
+// a rendered copy is up to one interval old, and ps and top compute a
+// process's age as uptime - starttime, so a process younger than the copy
+// would show a negative ELAPSED and a nonsense %CPU. The container clock
+// (io.prochook.uptime=container) renders it, trading ps for `uptime`.
+void ContainerRenderer::AddStatAndUptime(const std::optional<TaskSample>& tasks,
+                                         std::vector<RenderedFile>& out) {
   const bool uptime = Wants("uptime") && record_.container_uptime;
-  if (Wants("stat") || uptime) {
-    UptimeFigures fig;
-    Result<StatInput> in = ReadStatInput(&fig);
-    if (!in) {
-      if (Wants("stat")) emit("stat", in.error());
-      if (uptime) emit("uptime", in.error());
-    } else {
-      if (tasks) {
-        in->procs_running = tasks->running;
-        in->procs_blocked = tasks->uninterruptible;
-      }
-      std::string stat = RenderStat(*in, stat_);
-      if (Wants("stat")) emit("stat", stat);
-      if (uptime) {
-        emit("uptime", RenderUptime(fig.uptime_s, static_cast<double>(stat_.idle_ticks()) / kUserHz));
-      }
-    }
+  if (!Wants("stat") && !uptime) return;
+  UptimeFigures fig;
+  Result<StatInput> in = ReadStatInput(&fig);
+  if (!in) {
+    if (Wants("stat")) out.push_back({"stat", in.error()});
+    if (uptime) out.push_back({"uptime", in.error()});
+    return;
   }
+  if (tasks) {
+    in->procs_running = tasks->running;
+    in->procs_blocked = tasks->uninterruptible;
+  }
+  std::string stat = RenderStat(*in, stat_);
+  if (Wants("stat")) out.push_back({"stat", std::move(stat)});
+  if (uptime) {
+    out.push_back({"uptime", RenderUptime(fig.uptime_s, static_cast<double>(stat_.idle_ticks()) / kUserHz)});
+  }
+}
 
-  if (Wants("loadavg")) {
-    if (tasks) {
-      load_.Sample(tasks->running + tasks->uninterruptible, now_ms);
-      emit("loadavg", RenderLoadavg(load_, *tasks));
-    } else {
-      emit("loadavg", Error::Msg("the container's tasks cannot be read"));
-    }
+void ContainerRenderer::AddLoadavg(const std::optional<TaskSample>& tasks, int64_t now_ms,
+                                   std::vector<RenderedFile>& out) {
+  if (!Wants("loadavg")) return;
+  if (!tasks) {
+    out.push_back({"loadavg", Error::Msg("the container's tasks cannot be read")});
+    return;
   }
+  load_.Sample(tasks->running + tasks->uninterruptible, now_ms);
+  out.push_back({"loadavg", RenderLoadavg(load_, *tasks)});
+}
 
-  if (Wants("diskstats")) {
-    auto text = reader_.Read(host_.proc + "/diskstats");
-    if (!text) {
-      emit("diskstats", text.error());
-    } else if (!Cgroup("blkio").present()) {
-      emit("diskstats", *text);  // no I/O accounting: the host's view
-    } else {
-      auto io = ReadIoStats(Cgroup("blkio"), reader_);
-      emit("diskstats", io ? Result<std::string>(RenderDiskstats(*text, *io))
-                           : Result<std::string>(io.error()));
-    }
+void ContainerRenderer::AddDiskstats(std::vector<RenderedFile>& out) {
+  if (!Wants("diskstats")) return;
+  auto text = reader_.Read(host_.proc + "/diskstats");
+  if (!text) {
+    out.push_back({"diskstats", text.error()});
+  } else if (!Cgroup("blkio").present()) {
+    out.push_back({"diskstats", *text});  // no I/O accounting: the host's view
+  } else {
+    auto io = ReadIoStats(Cgroup("blkio"), reader_);
+    out.push_back({"diskstats", io ? Result<std::string>(RenderDiskstats(*text, *io))
+                                   : Result<std::string>(io.error())});
   }
+}
 
-  if (Wants("pressure")) {
-    // PSI is kept for every v2 cgroup whatever its controllers; in a hybrid
-    // layout any controller on v2 leads to the container's v2 cgroup.
-    const CgroupDir* v2 = &kAbsent;
-    for (const auto& [controller, cg] : record_.cgroups) {
-      if (cg.version == 2) v2 = &cg;
-    }
-    for (const char* resource : {"cpu", "memory", "io"}) {
-      if (auto psi = ReadPressure(*v2, resource, reader_); psi) {
-        emit(std::string("pressure-") + resource, *psi);
-      }
+// PSI is kept for every v2 cgroup whatever its controllers; in a hybrid
+// layout any controller on v2 leads to the container's v2 cgroup.
+void ContainerRenderer::AddPressure(std::vector<RenderedFile>& out) {
+  if (!Wants("pressure")) return;
+  const CgroupDir* v2 = &kAbsent;
+  for (const auto& [controller, cg] : record_.cgroups) {
+    if (cg.version == 2) v2 = &cg;
+  }
+  for (const char* resource : {"cpu", "memory", "io"}) {
+    if (auto psi = ReadPressure(*v2, resource, reader_); psi) {
+      out.push_back({std::string("pressure-") + resource, *psi});
     }
   }
+}
 
-  if (Wants("sys-cpu")) {
-    // Every CPU mask of drivers/base/cpu.c in the container's numbering:
-    // all visible CPUs are possible, present, online (and enabled, where
-    // the kernel has that file), none offline.
-    const std::string range = CpuRange(view_.visible.size());
-    for (const char* name : {"online", "possible", "present", "enabled"}) {
-      if (std::string(name) == "enabled") {
-        if (!host_has_enabled_) host_has_enabled_ = ::access((host_.sys_cpu + "/enabled").c_str(), F_OK) == 0;
-        if (!*host_has_enabled_) continue;
-      }
-      emit(std::string("sys-cpu/") + name, range);
-    }
-    emit("sys-cpu/offline", std::string("\n"));
+// Every CPU mask of drivers/base/cpu.c in the container's numbering: all
+// visible CPUs are possible, present, online (and enabled, where the kernel
+// has that file), none offline.
+void ContainerRenderer::AddSysCpu(std::vector<RenderedFile>& out) {
+  if (!Wants("sys-cpu")) return;
+  const std::string range = CpuRange(view_.visible.size());
+  if (!host_has_enabled_) host_has_enabled_ = ::access((host_.sys_cpu + "/enabled").c_str(), F_OK) == 0;
+  for (const char* name : {"online", "possible", "present", "enabled"}) {
+    if (std::string_view(name) == "enabled" && !*host_has_enabled_) continue;
+    out.push_back({std::string("sys-cpu/") + name, range});
   }
-  return out;
+  out.push_back({"sys-cpu/offline", std::string("\n")});
 }
 
 }  // namespace prochook

@@ -13,11 +13,12 @@
 
 #include "common/reader.h"
 #include "common/result.h"
-#include "hook/record.h"
 #include "renderer/cpu_view.h"
 #include "renderer/loadavg.h"
 #include "renderer/stat.h"
+#include "renderer/tasks.h"
 #include "renderer/uptime.h"
+#include "state/record.h"
 
 namespace prochook {
 
@@ -56,6 +57,16 @@ class ContainerRenderer {
   const CgroupDir& Cgroup(const char* controller) const;
   // The inputs of /proc/stat and the clock figures of /proc/uptime.
   Result<StatInput> ReadStatInput(UptimeFigures* fig);
+  // Render's steps, in order; each adds the files it renders to out.
+  void UpdateCpuView();
+  void AddMemoryFiles(std::vector<RenderedFile>& out);
+  void AddCpuinfo(std::vector<RenderedFile>& out);
+  std::optional<TaskSample> SampleContainerTasks();
+  void AddStatAndUptime(const std::optional<TaskSample>& tasks, std::vector<RenderedFile>& out);
+  void AddLoadavg(const std::optional<TaskSample>& tasks, int64_t now_ms, std::vector<RenderedFile>& out);
+  void AddDiskstats(std::vector<RenderedFile>& out);
+  void AddPressure(std::vector<RenderedFile>& out);
+  void AddSysCpu(std::vector<RenderedFile>& out);
 
   ContainerRecord record_;
   HostPaths host_;

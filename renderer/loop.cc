@@ -12,15 +12,17 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "common/io.h"
 #include "common/log.h"
-#include "hook/record.h"
-#include "hook/state_dir.h"
+#include "common/proc.h"
 #include "renderer/files.h"
 #include "renderer/own_cgroup.h"
 #include "renderer/sandbox.h"
 #include "renderer/writer.h"
+#include "state/record.h"
+#include "state/state_dir.h"
 
 namespace prochook {
 namespace {
@@ -117,6 +119,120 @@ class ReadWatch {
   UniqueFd fd_;
 };
 
+// The refresh loop of one container, from its first refresh until the
+// init exits or a stop signal comes.
+class ServeLoop {
+ public:
+  enum class End { kInitExited, kStopped, kFailed };
+
+  ServeLoop(const std::string& state_dir, const ContainerRecord& record, int init_pidfd, int sigfd)
+      : state_dir_(state_dir), record_(record), refresher_(state_dir, record),
+        // The state directory's mtime says when the last refresh ran (for
+        // `prochook ps`): one futimens per refresh, no extra file.
+        dir_fd_(::open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
+        init_pidfd_(init_pidfd), sigfd_(sigfd) {}
+
+  End Run() {
+    for (bool first = true;; first = false) {
+      RefreshIfDue(first);
+      // After the first refresh every file is open: from here on the
+      // renderer needs no privilege.
+      if (first) {
+        if (auto s = EnterSandbox(); !s) LOG_WARN("running without the sandbox: %s", s.error().message().c_str());
+      }
+      if (std::optional<End> end = WaitForNextTick()) return *end;
+    }
+  }
+
+ private:
+  bool Idle(int64_t now) const { return idle_ms() > 0 && now - last_read_ >= idle_ms(); }
+  int64_t idle_ms() const { return record_.idle_ms; }
+
+  // Idle: nobody read the files for idle_ms. Then one refresh every idle_ms
+  // bounds their age; the next read wakes us at once.
+  void RefreshIfDue(bool first) {
+    const int64_t now = NowMs();
+    // Reads since the last pass (also the one that woke an idle renderer).
+    if (reads_.fd() >= 0 && reads_.Drain()) last_read_ = now;
+    if (Idle(now) && now - last_refresh_ < idle_ms()) return;
+    const RenderSummary done = refresher_.Refresh();
+    last_refresh_ = now;
+    if (dir_fd_.valid()) ::futimens(dir_fd_.get(), nullptr);
+    if (first && idle_ms() > 0) reads_.Watch(state_dir_, done.rendered);
+  }
+
+  // Sleeps until the next refresh is due. Idle: until the next idle
+  // refresh, since a wakeup per interval with nothing to do costs more than
+  // it seems. Only then is the watch polled, so a read wakes us at once (and
+  // the reader's next read, top's next frame, is current); while files are
+  // read, reads are only counted at each tick: a wakeup per read would cost
+  // more than reads. Returns why the loop must end, if it must.
+  std::optional<End> WaitForNextTick() {
+    next_ += record_.interval_ms;
+    int64_t after = NowMs();
+    if (next_ < after) next_ = after;  // overran: skip missed ticks, do not burst
+    const bool idle = Idle(after);
+    if (idle) next_ = std::max(next_, last_refresh_ + idle_ms());
+    const bool watch = idle && reads_.fd() >= 0;
+    struct pollfd fds[3] = {{init_pidfd_, POLLIN, 0}, {sigfd_, POLLIN, 0}, {reads_.fd(), POLLIN, 0}};
+    while (after < next_) {
+      int n = ::poll(fds, watch ? 3 : 2, static_cast<int>(next_ - after));
+      if (n < 0 && errno != EINTR) {
+        LOG_ERROR("%s", Error::Sys("poll").message().c_str());
+        return End::kFailed;
+      }
+      if (fds[0].revents != 0) {
+        LOG_INFO("container init %d exited", record_.pid);
+        return End::kInitExited;
+      }
+      if (fds[1].revents != 0) return End::kStopped;
+      if (watch && fds[2].revents != 0) {
+        next_ = NowMs();
+        break;
+      }
+      after = NowMs();
+    }
+    return std::nullopt;
+  }
+
+  const std::string& state_dir_;
+  const ContainerRecord& record_;
+  Refresher refresher_;
+  UniqueFd dir_fd_;
+  const int init_pidfd_;
+  const int sigfd_;
+  ReadWatch reads_;
+  int64_t last_read_ = NowMs();
+  int64_t last_refresh_ = 0;
+  int64_t next_ = NowMs();
+};
+
+// The log goes to renderer.log in the state directory.
+UniqueFd OpenRendererLog(const std::string& state_dir) {
+  UniqueFd fd(::open((state_dir + "/" + kRendererLogFile).c_str(),
+                     O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  ConfigureLog({.fd = fd.get(), .syslog = false, .min = LevelFromEnv(), .tag = "prochook renderer"});
+  return fd;
+}
+
+// A pidfd of the init, after checking it is still the process the hook saw
+// (a recycled pid must not keep us alive); invalid if it is gone.
+UniqueFd OpenInit(const ContainerRecord& record) {
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, record.pid, 0)));
+  auto start = ReadProcessStartTime(record.pid);
+  if (!start || *start != record.pid_start) pidfd.reset();
+  return pidfd;
+}
+
+// SIGTERM, SIGINT and SIGHUP arrive on a signalfd the loop polls.
+UniqueFd StopSignals() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  return UniqueFd(::signalfd(-1, &mask, SFD_CLOEXEC));
+}
+
 }  // namespace
 
 RenderSummary RenderAllOnce(const std::string& state_dir, const ContainerRecord& record) {
@@ -128,11 +244,7 @@ int RunRenderer(const std::string& state_dir) {
   // README): done here, not by the hook, it costs the container's start
   // nothing.
   JoinRendererCgroup();
-  UniqueFd log_fd(::open((state_dir + "/" + kRendererLogFile).c_str(),
-                         O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  ConfigureLog({.fd = log_fd.get(), .syslog = false, .min = LevelFromEnv(),
-                .tag = "prochook renderer"});
-
+  const UniqueFd log_fd = OpenRendererLog(state_dir);
   auto text = ReadFile(state_dir + "/" + kRecordFile);
   auto record = text ? ParseRecord(*text) : Result<ContainerRecord>(text.error());
   if (!record) {
@@ -143,84 +255,17 @@ int RunRenderer(const std::string& state_dir) {
     LOG_ERROR("cannot start: %s", w.error().message().c_str());
     return 1;
   }
-
-  // Watch the init through a pidfd, after checking it is still the process
-  // the hook saw: a recycled pid must not keep us alive.
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, record->pid, 0)));
-  auto start = ReadProcessStartTime(record->pid);
-  const bool alive = pidfd.valid() && start && *start == record->pid_start;
-
-  sigset_t mask;
-  sigemptyset(&mask);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
-  UniqueFd sigfd(::signalfd(-1, &mask, SFD_CLOEXEC));
-
-  if (alive) {
+  const UniqueFd init = OpenInit(*record);
+  const UniqueFd sigfd = StopSignals();
+  if (init.valid()) {
     LOG_INFO("serving container %s (init %d) every %lld ms", record->id.c_str(), record->pid,
              static_cast<long long>(record->interval_ms));
-    Refresher refresher(state_dir, *record);
-    // The state directory's mtime says when the last refresh ran (for
-    // `prochook ps`): one futimens per refresh, no extra file.
-    UniqueFd dir_fd(::open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    ReadWatch reads;
-    const int64_t idle_ms = record->idle_ms;
-    int64_t last_read = NowMs(), last_refresh = 0;
-    int64_t next = NowMs();
-    for (bool first = true;; first = false) {
-      const int64_t now = NowMs();
-      // Reads since the last pass (also the one that woke an idle renderer).
-      if (reads.fd() >= 0 && reads.Drain()) last_read = now;
-      // Idle: nobody read the files for idle_ms. Then one refresh every
-      // idle_ms bounds their age; the next read wakes us at once.
-      bool idle = idle_ms > 0 && now - last_read >= idle_ms;
-      if (!idle || now - last_refresh >= idle_ms) {
-        const RenderSummary done = refresher.Refresh();
-        last_refresh = now;
-        if (dir_fd.valid()) ::futimens(dir_fd.get(), nullptr);
-        if (first && idle_ms > 0) reads.Watch(state_dir, done.rendered);
-      }
-      // After the first refresh every file is open: from here on the
-      // renderer needs no privilege.
-      if (first) {
-        if (auto s = EnterSandbox(); !s) LOG_WARN("running without the sandbox: %s", s.error().message().c_str());
-      }
-      next += record->interval_ms;
-      int64_t after = NowMs();
-      if (next < after) next = after;  // overran: skip missed ticks, do not burst
-      // Idle: sleep until the next idle refresh, a wakeup per interval with
-      // nothing to do costs more than it seems. Only then is the watch
-      // polled, so a read wakes us at once (and the reader's next read, top's
-      // next frame, is current); while files are read, reads are only
-      // counted at each tick: a wakeup per read would cost more than reads.
-      idle = idle_ms > 0 && after - last_read >= idle_ms;
-      if (idle) next = std::max(next, last_refresh + idle_ms);
-      const bool watch = idle && reads.fd() >= 0;
-      struct pollfd fds[3] = {{pidfd.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}, {reads.fd(), POLLIN, 0}};
-      bool woken_by_read = false, failed = false;
-      while (!woken_by_read && !failed && after < next) {
-        int n = ::poll(fds, watch ? 3 : 2, static_cast<int>(next - after));
-        if (n < 0 && errno != EINTR) {
-          LOG_ERROR("%s", Error::Sys("poll").message().c_str());
-          failed = true;
-          break;
-        }
-        if (fds[0].revents != 0 || fds[1].revents != 0) break;
-        woken_by_read = watch && fds[2].revents != 0;
-        after = NowMs();
-      }
-      if (failed) break;
-      if (fds[0].revents != 0) {
-        LOG_INFO("container init %d exited", record->pid);
-        break;
-      }
-      if (fds[1].revents != 0) {
-        // Stopped, not finished: the files stay mounted with their last
-        // content and `prochook repair` (or the poststop hook) takes over.
-        LOG_INFO("stopped by signal; leaving the state for repair or poststop");
-        return 0;
-      }
-      if (woken_by_read) next = NowMs();
+    const ServeLoop::End end = ServeLoop(state_dir, *record, init.get(), sigfd.get()).Run();
+    if (end == ServeLoop::End::kStopped) {
+      // Stopped, not finished: the files stay mounted with their last
+      // content and `prochook repair` (or the poststop hook) takes over.
+      LOG_INFO("stopped by signal; leaving the state for repair or poststop");
+      return 0;
     }
   } else {
     LOG_INFO("container init %d is gone", record->pid);

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "common/result.h"
-#include "hook/record.h"
 #include "renderer/cpu_view.h"
+#include "state/record.h"
 
 namespace prochook {
 

@@ -6,8 +6,8 @@
 
 #include "common/io.h"
 #include "common/log.h"
+#include "common/mountinfo.h"
 #include "common/text.h"
-#include "hook/mountinfo.h"
 
 namespace prochook {
 namespace {

@@ -26,7 +26,7 @@ struct UptimeFigures {
 
 // Pure. host_uptime_s: the host's uptime (CLOCK_BOOTTIME); host_btime: the
 // host's /proc/stat btime; init_start_ticks: the container init's
-// starttime (hook/record.h ParseStartTime), used in kContainer mode only.
+// starttime (common/proc.h ParseStartTime), used in kContainer mode only.
 UptimeFigures ComputeUptime(UptimeMode mode, double host_uptime_s, uint64_t host_btime,
                             uint64_t init_start_ticks);
 

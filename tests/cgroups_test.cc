@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "common/mountinfo.h"
 #include "hook/cgroups.h"
-#include "hook/mountinfo.h"
 
 using namespace prochook;
 

@@ -7,9 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/proc.h"
 #include "hook/ps.h"
-#include "hook/record.h"
-#include "hook/state_dir.h"
+#include "state/record.h"
+#include "state/state_dir.h"
 #include "tests/testing.h"
 
 using namespace prochook;

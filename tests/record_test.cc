@@ -4,9 +4,10 @@
 #include <unistd.h>
 
 #include "common/io.h"
-#include "hook/record.h"
-#include "hook/state_dir.h"
+#include "common/proc.h"
 #include "renderer/writer.h"
+#include "state/record.h"
+#include "state/state_dir.h"
 #include "tests/testing.h"
 
 using namespace prochook;

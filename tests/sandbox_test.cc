@@ -11,8 +11,8 @@
 
 #include "common/io.h"
 #include "common/log.h"
-#include "hook/state_dir.h"
 #include "renderer/sandbox.h"
+#include "state/state_dir.h"
 #include "tests/testing.h"
 
 using namespace prochook;

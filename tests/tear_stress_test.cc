@@ -17,8 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "hook/store.h"
 #include "renderer/writer.h"
+#include "state/store.h"
 #include "tests/testing.h"
 
 using namespace prochook;

@@ -14,7 +14,7 @@
 #include <sstream>
 #include <vector>
 
-#include "hook/mountinfo.h"
+#include "common/mountinfo.h"
 #include "tests/e2e/harness.h"
 
 namespace fs = std::filesystem;

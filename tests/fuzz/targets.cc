@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/mountinfo.h"
+#include "common/proc.h"
 #include "hook/cgroups.h"
-#include "hook/mountinfo.h"
-#include "hook/record.h"
 #include "oci/config.h"
 #include "oci/config_edit.h"
 #include "oci/engine_config.h"
@@ -25,6 +25,7 @@
 #include "renderer/stat.h"
 #include "renderer/swaps.h"
 #include "renderer/tasks.h"
+#include "state/record.h"
 
 using namespace prochook;
 

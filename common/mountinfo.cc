@@ -1,4 +1,4 @@
-#include "hook/mountinfo.h"
+#include "common/mountinfo.h"
 
 #include <charconv>
 

@@ -1,4 +1,4 @@
-#include "hook/store.h"
+#include "state/store.h"
 
 #include <dirent.h>
 #include <fcntl.h>

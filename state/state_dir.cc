@@ -1,4 +1,4 @@
-#include "hook/state_dir.h"
+#include "state/state_dir.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,8 +11,9 @@
 
 #include "common/fd.h"
 #include "common/io.h"
+#include "common/proc.h"
 #include "common/text.h"
-#include "hook/record.h"
+#include "state/record.h"
 
 namespace prochook {
 

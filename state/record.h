@@ -45,9 +45,4 @@ Result<ContainerRecord> ParseRecord(std::string_view text);
 // escape /run/prochook or confuse tools.
 Result<> ValidateContainerId(std::string_view id);
 
-// Start time of a process (clock ticks since boot), from /proc/<pid>/stat.
-Result<uint64_t> ReadProcessStartTime(pid_t pid);
-// Parses the text of /proc/<pid>/stat for field 22.
-Result<uint64_t> ParseStartTime(std::string_view stat);
-
 }  // namespace prochook
