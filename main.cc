@@ -28,6 +28,7 @@
 #include "oci/runtime_wrapper.h"
 #include "renderer/loop.h"
 #include "state/record.h"
+#include "state/store.h"
 
 namespace {
 
@@ -39,7 +40,8 @@ constexpr char kUsage[] =
     "                                               OCI runtime wrapper: adds the hooks,\n"
     "                                               then execs PATH (default runc)\n"
     "       prochook install|uninstall [--dry-run] [--engines LIST] [--root DIR] [--runtime PATH]\n"
-    "                                               set up podman/CRI-O, Docker, containerd\n"
+    "                                               set up podman/CRI-O, Docker, containerd;\n"
+    "                                               uninstall also removes an unused store\n"
     "       prochook ps [--json] [--run-dir DIR]      containers served, renderers, store\n"
     "       prochook repair [--run-dir DIR]           restart dead renderers, drop gone containers\n"
     "       prochook version\n"
@@ -85,6 +87,35 @@ std::string SelfPath() {
   return ::realpath("/proc/self/exe", buf) != nullptr ? buf : "/proc/self/exe";
 }
 
+// Removes the engines' configuration, then the store if nothing is served
+// from it any more (a container still served keeps it; a later uninstall
+// removes it). --run-dir names another store (tests).
+int Uninstall(std::vector<std::string> args) {
+  std::string run_dir = prochook::kDefaultRunDir;
+  bool dry_run = false, other_root = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--run-dir" && i + 1 < args.size()) {
+      run_dir = args[i + 1];
+      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+      --i;
+    } else {
+      dry_run = dry_run || args[i] == "--dry-run";
+      other_root = other_root || args[i] == "--root";
+    }
+  }
+  int code = prochook::RunInstall(args, /*uninstall=*/true, SelfPath());
+  // The store belongs to this host's mount namespace: not removed for
+  // another root (--root) or when only previewing.
+  if (dry_run || other_root) return code;
+  auto removed = prochook::RemoveStore(run_dir);
+  if (!removed) {
+    printf("store: %s\n", removed.error().message().c_str());
+    return code == 0 ? 1 : code;
+  }
+  if (*removed) printf("store: unmounted %s and removed %s\n", run_dir.c_str(), prochook::StoreImagePath(run_dir).c_str());
+  return code;
+}
+
 std::string BaseName(const char* path) {
   const char* slash = strrchr(path, '/');
   return slash != nullptr ? slash + 1 : path;
@@ -103,9 +134,8 @@ int main(int argc, char** argv) {
   if (cmd == "render") return Render(rest);
   if (cmd == "repair") return prochook::RunRepair(rest);
   if (cmd == "ps") return prochook::RunPs(rest);
-  if (cmd == "install" || cmd == "uninstall") {
-    return prochook::RunInstall(rest, cmd == "uninstall", SelfPath());
-  }
+  if (cmd == "install") return prochook::RunInstall(rest, false, SelfPath());
+  if (cmd == "uninstall") return Uninstall(rest);
   if (cmd == "runtime") return prochook::RunRuntimeWrapper(rest, SelfPath());
   if (cmd == "version" || cmd == "--version") {
     printf("prochook %s\n", kVersion);

@@ -89,6 +89,8 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
   record.show_swap = options.show_swap;
   record.container_uptime = options.container_uptime;
 
+  // A full store turns new containers away, so those it serves keep room.
+  TRY(CheckStoreRoom(args.run_dir), "store");
   TRY(CreateStateDir(args.run_dir, dir), "state directory");
   TRY_ASSIGN(UniqueFd lock, LockStateDir(dir, /*wait=*/true), "state directory");
   Result<> r = [&]() -> Result<> {

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -13,12 +14,13 @@
 
 #include "common/fd.h"
 #include "common/log.h"
+#include "state/record.h"
 
 namespace prochook {
 namespace {
 
-// Enough for every container's few small files (sparse: only what is
-// written takes memory); mkfs.xfs wants at least 300 MB.
+// mkfs.xfs wants at least 300 MB; every container's few small files need
+// far less, so this is also the store's capacity.
 constexpr off_t kImageBytes = 300ll << 20;
 
 long FsMagic(const std::string& path) {
@@ -40,12 +42,25 @@ bool HoldsDirectories(const std::string& dir) {
   return found;
 }
 
-// Runs a program to completion with stdio on /dev/null: the hook's own
-// stdout and stderr belong to the runtime.
-bool RunQuietly(const std::vector<const char*>& argv) {
+// Whether this process's mount namespace is the host's (pid 1's).
+bool InHostMountNamespace() {
+  struct stat self, host;
+  if (::stat("/proc/self/ns/mnt", &self) != 0 || ::stat("/proc/1/ns/mnt", &host) != 0) return true;
+  return self.st_ino == host.st_ino && self.st_dev == host.st_dev;
+}
+
+// Runs a program to completion with stdio on /dev/null (the hook's own
+// stdout and stderr belong to the runtime), in the host's mount namespace
+// when asked: the store is mounted there, so every engine's hooks, in
+// whatever namespace they run, share it and it outlives them.
+bool RunTool(const std::vector<const char*>& argv, bool enter_host_ns) {
   pid_t pid = ::fork();
   if (pid < 0) return false;
   if (pid == 0) {
+    if (enter_host_ns) {
+      int ns = ::open("/proc/1/ns/mnt", O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || ::setns(ns, CLONE_NEWNS) != 0) _exit(126);
+    }
     int null = ::open("/dev/null", O_RDWR);
     for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
     std::vector<char*> args;
@@ -67,13 +82,47 @@ const char* FindTool(std::initializer_list<const char*> candidates) {
   return nullptr;
 }
 
+// The store's lock, next to the run directory (held while it is made or
+// removed).
+Result<UniqueFd> LockStore(const std::string& run_dir) {
+  const std::string path = run_dir + ".lock";
+  UniqueFd lock(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!lock.valid()) return Error::Sys("open " + path);
+  if (::flock(lock.get(), LOCK_EX) != 0) return Error::Sys("lock " + path);
+  return lock;
+}
+
+// Creates the image with every block allocated. Refuses to reuse a file
+// that is open elsewhere or mounted: O_TRUNC of a mounted image would be
+// fatal, and a mounted store is found by FsMagic before we get here.
+Result<> CreateImage(const std::string& image) {
+  const std::string parent = image.substr(0, image.rfind('/'));
+  if (!parent.empty() && ::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Error::Sys("mkdir " + parent);
+  }
+  UniqueFd img(::open(image.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!img.valid()) return Error::Sys("create " + image);
+  // posix_fallocate writes a byte per block where fallocate(2) is missing.
+  if (int err = ::posix_fallocate(img.get(), 0, kImageBytes); err != 0) {
+    errno = err;
+    Error e = Error::Sys("allocating " + std::to_string(kImageBytes >> 20) + " MiB for " + image);
+    ::unlink(image.c_str());
+    return e;
+  }
+  return Ok{};
+}
+
 }  // namespace
+
+std::string StoreImagePath(const std::string& run_dir) {
+  return run_dir == kDefaultRunDir ? std::string(kDefaultStoreImage) : run_dir + ".img";
+}
 
 StoreKind EnsureStore(const std::string& run_dir) {
   if (FsMagic(run_dir) == XFS_SUPER_MAGIC) return StoreKind::kXfs;
-  UniqueFd lock(::open((run_dir + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!lock.valid() || ::flock(lock.get(), LOCK_EX) != 0) {
-    LOG_WARN("store: cannot lock %s.lock; files stay on %s and may tear", run_dir.c_str(), run_dir.c_str());
+  auto lock = LockStore(run_dir);
+  if (!lock) {
+    LOG_WARN("store: %s; files stay on %s and may tear", lock.error().message().c_str(), run_dir.c_str());
     return StoreKind::kPlain;
   }
   if (FsMagic(run_dir) == XFS_SUPER_MAGIC) return StoreKind::kXfs;  // another hook made it
@@ -85,24 +134,60 @@ StoreKind EnsureStore(const std::string& run_dir) {
     LOG_WARN("store: mkfs.xfs or mount missing (install xfsprogs); files on %s may tear", run_dir.c_str());
     return StoreKind::kPlain;
   }
-  const std::string image = run_dir + ".img";
-  ::mkdir(run_dir.c_str(), 0700);
-  {
-    UniqueFd img(::open(image.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!img.valid() || ::ftruncate(img.get(), kImageBytes) != 0) {
-      LOG_WARN("store: cannot create %s; files may tear", image.c_str());
-      return StoreKind::kPlain;
-    }
+  const std::string image = StoreImagePath(run_dir);
+  if (auto made = CreateImage(image); !made) {
+    LOG_WARN("store: %s; files on %s may tear", made.error().message().c_str(), run_dir.c_str());
+    return StoreKind::kPlain;
   }
-  if (!RunQuietly({mkfs, "-q", "-f", image.c_str()}) ||
-      !RunQuietly({mount, "-o", "loop,nosuid,nodev,noexec", image.c_str(), run_dir.c_str()})) {
+  ::mkdir(run_dir.c_str(), 0700);
+  const bool enter_host_ns = !InHostMountNamespace();
+  if (!RunTool({mkfs, "-q", "-f", image.c_str()}, false) ||
+      !RunTool({mount, "-o", "loop,nosuid,nodev,noexec", image.c_str(), run_dir.c_str()}, enter_host_ns)) {
     ::unlink(image.c_str());
     LOG_WARN("store: cannot make an XFS store at %s (loop devices?); files may tear", run_dir.c_str());
+    return StoreKind::kPlain;
+  }
+  if (FsMagic(run_dir) != XFS_SUPER_MAGIC) {
+    // Mounted in the host's namespace, which this one does not receive
+    // mounts from (a private mount namespace of the engine's).
+    LOG_WARN("store: mounted at %s in the host's mount namespace, not seen in this one; files here may tear",
+             run_dir.c_str());
     return StoreKind::kPlain;
   }
   ::chmod(run_dir.c_str(), 0700);
   LOG_INFO("store: %s is an XFS filesystem on %s (tear-free updates)", run_dir.c_str(), image.c_str());
   return StoreKind::kXfs;
+}
+
+Result<> CheckStoreRoom(const std::string& run_dir) {
+  struct statfs st;
+  if (::statfs(run_dir.c_str(), &st) != 0) return Error::Sys("statfs " + run_dir);
+  if (static_cast<long>(st.f_type) != XFS_SUPER_MAGIC) return Ok{};
+  const uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * static_cast<uint64_t>(st.f_bsize);
+  if (free_bytes < kStoreReserve) {
+    return Error::Msg("the store at " + run_dir + " has " + std::to_string(free_bytes >> 10) +
+                      " KiB free, under the " + std::to_string(kStoreReserve >> 20) +
+                      " MiB kept for the containers it serves");
+  }
+  return Ok{};
+}
+
+Result<bool> RemoveStore(const std::string& run_dir) {
+  if (FsMagic(run_dir) != XFS_SUPER_MAGIC) return false;
+  TRY_ASSIGN(UniqueFd lock, LockStore(run_dir), "store");
+  if (HoldsDirectories(run_dir)) {
+    return Error::Msg("containers are still served from " + run_dir + " (prochook ps); the store stays");
+  }
+  const char* umount = FindTool({"/usr/bin/umount", "/bin/umount"});
+  if (umount == nullptr) return Error::Msg("umount missing");
+  // The loop device was set up by mount -o loop, which marks it
+  // autoclear: unmounting detaches it too.
+  if (!RunTool({umount, run_dir.c_str()}, !InHostMountNamespace())) {
+    return Error::Msg("umount " + run_dir + " failed");
+  }
+  const std::string image = StoreImagePath(run_dir);
+  if (::unlink(image.c_str()) != 0 && errno != ENOENT) return Error::Sys("unlink " + image);
+  return true;
 }
 
 std::string DescribeStore(const std::string& run_dir) {
