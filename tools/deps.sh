@@ -12,6 +12,7 @@ packages=(
   podman docker.io containerd tar                  # engines e2e (dockerd runs with --bridge=none)
   clang-14 libclang-rt-14-dev                      # fuzzing (libFuzzer)
   sysstat htop tmux nodejs                         # tools read inside containers
+  qemu-system-x86                                  # the cgroup v2 lane (tests/vm/)
   "$@"
 )
 missing=()

@@ -1,0 +1,38 @@
+#!/bin/bash
+# The guest's pid 1 (tests/vm/build.sh puts it at /prochook/guest-init.sh):
+# a cgroup-v2-only system, then every test binary named on the kernel
+# command line (prochook.tests=a,b) run from /prochook with CI=true, each
+# output framed on the serial console for tests/vm/run.sh, then power off.
+# Nothing here may hang the lane: run.sh kills a guest that overruns.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=true
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+mkdir -p /dev/pts /dev/shm /dev/mqueue
+mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t mqueue mqueue /dev/mqueue
+mount -o remount,rw /
+hostname prochook-vm
+ip link set lo up 2>/dev/null
+# Every controller a container may be limited by, delegated from the root.
+echo "+cpu +cpuset +memory +io +pids" > /sys/fs/cgroup/cgroup.subtree_control
+# prochook's own cgroup must not hold pid 1 (no internal processes below
+# the root with controllers enabled): pid 1 moves to a leaf.
+mkdir -p /sys/fs/cgroup/init.scope && echo $$ > /sys/fs/cgroup/init.scope/cgroup.procs
+
+echo "PROCHOOK-VM: booted $(uname -r), cgroup $(stat -fc %T /sys/fs/cgroup)"
+cd /prochook
+tests=$(sed -n 's/.*prochook\.tests=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
+for t in $tests; do
+  echo "PROCHOOK-VM-BEGIN $t"
+  ./"$t" --no-colors=true 2>&1
+  echo "PROCHOOK-VM-END $t $?"
+done
+echo "PROCHOOK-VM: done"
+sync
+echo o > /proc/sysrq-trigger
+sleep 10
