@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -206,6 +208,11 @@ void Container::Prepare(const Options& o) {
     c["linux"]["resources"]["cpu"]["quota"] = o.cpu_quota_us;
     c["linux"]["resources"]["cpu"]["period"] = 100000;
   }
+  if (o.cgroup_ns) c["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+  for (const auto& [dest, source] : o.binds) {
+    c["mounts"].push_back({{"destination", dest}, {"type", "bind"}, {"source", source},
+                           {"options", {"rbind", "rw"}}});
+  }
   if (!o.annotations.empty()) c["annotations"] = o.annotations;
   if (!o.hook_stage.empty()) {
     nlohmann::json hook = {{"path", ProchookBinary()}, {"args", {"prochook", "hook"}}};
@@ -238,7 +245,17 @@ RunResult Container::Exec(const std::vector<std::string>& argv) const {
 }
 
 std::string Container::CgroupDir(const std::string& controller) const {
-  return "/sys/fs/cgroup/" + controller + "/" + cgroup_parent_ + "/" + id_;
+  return ParentCgroupDir(controller) + "/" + id_;
+}
+
+std::string Container::ParentCgroupDir(const std::string& controller) const {
+  if (UnifiedCgroups()) return "/sys/fs/cgroup/" + cgroup_parent_;
+  return "/sys/fs/cgroup/" + controller + "/" + cgroup_parent_;
+}
+
+bool UnifiedCgroups() {
+  struct statfs st;
+  return ::statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
 }
 
 int Container::InitPid() const {
@@ -269,8 +286,14 @@ void RemoveCgroups(const std::string& name) {
   auto remove_all = [&] {
     bool left = false;
     std::error_code ec;
-    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-      const fs::path top = h.path() / name;
+    // v1: a tree of that name in every hierarchy; unified: one tree.
+    std::vector<fs::path> hierarchies = {"/sys/fs/cgroup"};
+    if (!UnifiedCgroups()) {
+      hierarchies.clear();
+      for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) hierarchies.push_back(h.path());
+    }
+    for (const fs::path& h : hierarchies) {
+      const fs::path top = h / name;
       if (!fs::exists(top)) continue;
       std::vector<fs::path> dirs;
       for (const auto& e : fs::recursive_directory_iterator(top, ec)) {

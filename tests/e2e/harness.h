@@ -66,6 +66,10 @@ class Container {
     // as /proc/<pid>/ns/pid to join another container's.
     std::string pid_ns = "";
     std::map<std::string, std::string> rootfs_entries = {};
+    // A cgroup namespace of its own (runc's default spec has none).
+    bool cgroup_ns = false;
+    // Host directories bound read-write: container path -> host path.
+    std::map<std::string, std::string> binds = {};
   };
 
   explicit Container(const Options& options);
@@ -83,8 +87,11 @@ class Container {
   RunResult Exec(const std::vector<std::string>& argv) const;
   // The runtime's command line prefix for this container's state root.
   std::vector<std::string> Runc(const std::vector<std::string>& args) const;
-  // The container's cgroup directory in a v1 hierarchy ("cpuacct").
+  // The container's cgroup directory in a v1 hierarchy ("cpuacct"), or
+  // its one cgroup on a unified (v2 only) host, whatever the controller.
   std::string CgroupDir(const std::string& controller) const;
+  // The cgroup its own is made in (runc creates it if missing).
+  std::string ParentCgroupDir(const std::string& controller) const;
   // Host pid of the container init (from `runc state`), 0 if none.
   int InitPid() const;
   // `runc kill KILL`, wait for the init to exit, `runc delete`.
@@ -102,6 +109,9 @@ class Container {
 };
 
 std::string ReadText(const std::string& path);
+
+// Whether /sys/fs/cgroup is cgroup2 alone (a unified host).
+bool UnifiedCgroups();
 
 // The lines of /run/prochook/hook.log written by hooks for container `id`.
 std::string HookLogFor(const std::string& id);

@@ -147,7 +147,9 @@ TEST_CASE("runc: after the container exits, renderer, state dir and mounts are g
   REQUIRE(fs::exists(proc));
   // The renderer lives in prochook's own cgroup, not the container's (it
   // moves there as it starts, while the container starts).
-  CHECK(WaitFor(2s, [&] { return ReadText(proc + "/cgroup").find(":memory:/prochook\n") != std::string::npos; }));
+  // (v1: its memory hierarchy's line; unified: the one "0::" line.)
+  const std::string own = UnifiedCgroups() ? "0::/prochook\n" : ":memory:/prochook\n";
+  CHECK(WaitFor(2s, [&] { return ReadText(proc + "/cgroup").find(own) != std::string::npos; }));
   CHECK(ReadText(proc + "/cgroup").find(c.id()) == std::string::npos);
 
   const int init = c.InitPid();

@@ -17,6 +17,8 @@ mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t mqueue mqueue /dev/mqueue
 mount -o remount,rw /
 hostname prochook-vm
+# Swap, so memory.swap.* and /proc/swaps have something to show.
+fallocate -l 256M /swapfile && chmod 600 /swapfile && mkswap -q /swapfile >/dev/null && swapon /swapfile
 ip link set lo up 2>/dev/null
 # Every controller a container may be limited by, delegated from the root.
 echo "+cpu +cpuset +memory +io +pids" > /sys/fs/cgroup/cgroup.subtree_control

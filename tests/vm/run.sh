@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 out=${PROCHOOK_VM_DIR:-/var/tmp/prochook-vm}
 deadline=${PROCHOOK_VM_DEADLINE:-1500}  # seconds for the whole guest
 tests=("$@")
-((${#tests[@]})) || tests=(runc_test)
+((${#tests[@]})) || tests=(runc_test cgroup2_test)
 
 fail() { echo "vm: $*" >&2; echo "vm: 0 passed, ${#tests[@]} failed"; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86 is not installed"

@@ -1,0 +1,219 @@
+// cgroup v2 paths against the real kernel: runs in the unified-cgroup guest
+// of the VM lane (tests/vm/run.sh), where the kernel, not a fixture, writes
+// memory.max, memory.swap.*, cpu.max, io.stat, cgroup.threads and PSI. On
+// a host that is not unified it has nothing to test and fails in CI
+// (tagged manual: `bazel test //...` leaves it to the lane).
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/e2e/harness.h"
+
+namespace fs = std::filesystem;
+using namespace prochook::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool SkipUnlessUnified() {
+  if (SkipUnlessReady()) return true;
+  if (UnifiedCgroups()) return false;
+  const char* ci = std::getenv("CI");
+  if (ci != nullptr && std::string(ci) == "true") FAIL("not a unified cgroup host: run it in tests/vm/run.sh");
+  MESSAGE("SKIPPED: not a unified cgroup host (tests/vm/run.sh runs this)");
+  return true;
+}
+
+void WriteCgroup(const std::string& path, const std::string& value) {
+  std::ofstream f(path);
+  f << value;
+  f.close();
+  REQUIRE_MESSAGE(f.good(), "writing " << value << " to " << path);
+}
+
+std::map<std::string, uint64_t> ContainerMeminfo(const Container& c) {
+  RunResult r = c.Exec({"cat", "/proc/meminfo"});
+  REQUIRE(r.exit_code == 0);
+  return MeminfoFields(r.out);
+}
+
+// Reads a file in the container twice, 1.5 s apart: the first read wakes an
+// idle renderer, the second sees what it rendered since.
+std::string FreshRead(const Container& c, const std::string& path) {
+  REQUIRE(c.Exec({"cat", path}).exit_code == 0);
+  std::this_thread::sleep_for(1500ms);
+  RunResult r = c.Exec({"cat", path});
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+// The fields of a /proc/diskstats line for `device` (empty if none).
+std::vector<uint64_t> DiskFields(const std::string& diskstats, const std::string& device) {
+  std::istringstream lines(diskstats);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream in(line);
+    uint64_t major, minor;
+    std::string name;
+    in >> major >> minor >> name;
+    if (name != device) continue;
+    std::vector<uint64_t> v;
+    for (uint64_t x; in >> x;) v.push_back(x);
+    return v;
+  }
+  return {};
+}
+
+// "total=N" of the "some" line of a PSI file.
+uint64_t PsiSomeTotal(const std::string& text) {
+  const size_t at = text.find("total=");
+  REQUIRE(at != std::string::npos);
+  return std::stoull(text.substr(at + 6));
+}
+
+}  // namespace
+
+TEST_CASE("cgroup2: memory.max, memory.current and memory.swap.max: MemTotal, MemFree after 64 MiB, SwapTotal, /proc/swaps") {
+  if (SkipUnlessUnified()) return;
+  Container c({});
+  REQUIRE(c.Start().exit_code == 0);
+  REQUIRE(ReadText(c.CgroupDir("memory") + "/memory.max") == "268435456\n");
+  auto before = ContainerMeminfo(c);
+  CHECK(before.at("MemTotal") == 262144);
+
+  REQUIRE(c.Exec({"dd", "if=/dev/zero", "of=/tmp/fill", "bs=1M", "count=64"}).exit_code == 0);
+  auto after = MeminfoFields(FreshRead(c, "/proc/meminfo"));
+  INFO("MemFree " << before.at("MemFree") << " -> " << after.at("MemFree"));
+  CHECK(before.at("MemFree") - after.at("MemFree") >= 60 * 1024);
+  CHECK(after.at("Shmem") >= 64 * 1024);
+
+  // Swap, where the guest has some: the container's own limit.
+  if (MeminfoFields(ReadText("/proc/meminfo")).at("SwapTotal") > 0) {
+    WriteCgroup(c.CgroupDir("memory") + "/memory.swap.max", std::to_string(128ull << 20));
+    auto swapped = MeminfoFields(FreshRead(c, "/proc/meminfo"));
+    CHECK(swapped.at("SwapTotal") == 131072);
+    const std::string swaps = FreshRead(c, "/proc/swaps");
+    INFO(swaps);
+    CHECK(swaps.find("131072") != std::string::npos);
+  } else {
+    FAIL("the guest has no swap (tests/vm/guest-init.sh makes some)");
+  }
+}
+
+TEST_CASE("cgroup2: a memory limit set only on the parent cgroup (nested) is the container's MemTotal") {
+  if (SkipUnlessUnified()) return;
+  Container::Options o;
+  o.memory_limit = 0;
+  Container c(o);
+  REQUIRE(c.Start().exit_code == 0);
+  REQUIRE(ReadText(c.CgroupDir("memory") + "/memory.max") == "max\n");
+  WriteCgroup(c.ParentCgroupDir("memory") + "/memory.max", std::to_string(192ull << 20));
+  CHECK(MeminfoFields(FreshRead(c, "/proc/meminfo")).at("MemTotal") == 196608);
+}
+
+TEST_CASE("cgroup2: cpu.max of one CPU and a one-CPU cpuset: one CPU in cpuinfo, /proc/stat, /sys and mpstat") {
+  if (SkipUnlessUnified()) return;
+  const unsigned host_cpus = std::thread::hardware_concurrency();
+  REQUIRE(host_cpus >= 2);  // the guest has two: one visible is a real cut
+  for (const bool quota : {true, false}) {
+    CAPTURE(quota);
+    Container::Options o;
+    if (quota) o.cpu_quota_us = 100000; else o.cpus = "1";
+    Container c(o);
+    REQUIRE(c.Start().exit_code == 0);
+    if (quota) CHECK(ReadText(c.CgroupDir("cpu") + "/cpu.max") == "100000 100000\n");
+    RunResult cpuinfo = c.Exec({"grep", "-c", "^processor", "/proc/cpuinfo"});
+    CHECK(cpuinfo.out == "1\n");
+    RunResult stat = c.Exec({"grep", "-c", "^cpu[0-9]", "/proc/stat"});
+    CHECK(stat.out == "1\n");
+    CHECK(c.Exec({"cat", "/sys/devices/system/cpu/online"}).out == "0\n");
+    RunResult mpstat = c.Exec({"mpstat", "-P", "ALL", "1", "1"});
+    INFO(mpstat.out);
+    CHECK(mpstat.out.find("(1 CPU)") != std::string::npos);
+  }
+}
+
+TEST_CASE("cgroup2: io.stat: diskstats shows the container's own reads and writes of the guest's virtio disk") {
+  if (SkipUnlessUnified()) return;
+  const std::string data = "/mnt/prochook-io-" + std::to_string(getpid());
+  fs::create_directories(data);
+  Container::Options o;
+  o.binds = {{"/data", data}};
+  Container c(o);
+  REQUIRE(c.Start().exit_code == 0);
+  REQUIRE(c.Exec({"dd", "if=/dev/zero", "of=/data/f", "bs=1M", "count=8", "oflag=direct"}).exit_code == 0);
+  REQUIRE(c.Exec({"dd", "if=/data/f", "of=/dev/null", "bs=1M", "iflag=direct"}).exit_code == 0);
+  const std::string io_stat = ReadText(c.CgroupDir("io") + "/io.stat");
+  INFO("io.stat: " << io_stat);
+  const auto mine = DiskFields(FreshRead(c, "/proc/diskstats"), "vda");
+  const auto host = DiskFields(ReadText("/proc/diskstats"), "vda");
+  REQUIRE(mine.size() >= 7);
+  REQUIRE(host.size() >= 7);
+  // Fields after the name: reads, merged, sectors read, ms, writes, merged,
+  // sectors written.
+  CHECK(mine[2] >= 16384);
+  CHECK(mine[6] >= 16384);
+  CHECK(mine[2] < host[2]);  // not the host's: the guest read far more while booting
+  fs::remove_all(data);
+}
+
+TEST_CASE("cgroup2: loadavg counts the container's threads from cgroup.threads and its two busy loops") {
+  if (SkipUnlessUnified()) return;
+  Container c({});
+  REQUIRE(c.Start().exit_code == 0);
+  REQUIRE(c.Exec({"sh", "-c", "(while :; do :; done) & (while :; do :; done) & exit 0"}).exit_code == 0);
+  std::this_thread::sleep_for(6s);
+  const std::string load = FreshRead(c, "/proc/loadavg");
+  INFO("loadavg: " << load);
+  std::istringstream in(load);
+  double one, five, fifteen;
+  std::string tasks;
+  in >> one >> five >> fifteen >> tasks;
+  const int running = std::stoi(tasks.substr(0, tasks.find('/')));
+  const int total = std::stoi(tasks.substr(tasks.find('/') + 1));
+  std::istringstream threads(ReadText(c.CgroupDir("cpu") + "/cgroup.threads"));
+  int counted = 0;
+  for (std::string line; std::getline(threads, line);) ++counted;
+  CHECK(running >= 2);
+  CHECK(total >= 3);  // sleep and two loops
+  CHECK(std::abs(total - counted) <= 1);
+  CHECK(one > 0.3);   // two runnable tasks for 6 s, sampled every 5 s
+}
+
+TEST_CASE("cgroup2: /proc/pressure is the container cgroup's PSI") {
+  if (SkipUnlessUnified()) return;
+  Container c({});
+  REQUIRE(c.Start().exit_code == 0);
+  const std::string file = c.CgroupDir("memory") + "/io.pressure";
+  REQUIRE(c.Exec({"cat", "/proc/pressure/io"}).exit_code == 0);  // wakes an idle renderer
+  std::this_thread::sleep_for(1500ms);
+  const uint64_t t0 = PsiSomeTotal(ReadText(file));
+  std::this_thread::sleep_for(1500ms);
+  RunResult in = c.Exec({"cat", "/proc/pressure/io"});
+  const uint64_t t1 = PsiSomeTotal(ReadText(file));
+  REQUIRE(in.exit_code == 0);
+  const uint64_t seen = PsiSomeTotal(in.out);
+  INFO("cgroup " << t0 << ".." << t1 << ", container " << seen);
+  CHECK(seen >= t0);
+  CHECK(seen <= t1);
+  const uint64_t host = PsiSomeTotal(ReadText("/proc/pressure/io"));
+  if (host > t1) CHECK(seen != host);
+}
+
+TEST_CASE("cgroup2: served with and without a cgroup namespace") {
+  if (SkipUnlessUnified()) return;
+  for (const bool ns : {false, true}) {
+    CAPTURE(ns);
+    Container::Options o;
+    o.cgroup_ns = ns;
+    Container c(o);
+    REQUIRE(c.Start().exit_code == 0);
+    RunResult cg = c.Exec({"cat", "/proc/self/cgroup"});
+    CHECK((cg.out == "0::/\n") == ns);
+    CHECK(ContainerMeminfo(c).at("MemTotal") == 262144);
+  }
+}
