@@ -24,9 +24,10 @@
 // ever runs in the child, on the caller's stack variables and globals.
 // (glibc's two internal signals for threads are out of sigaction's reach;
 // a single-threaded hook never installs them.)
-// The child runs on its own 256 KiB stack with an inaccessible guard region
-// below it: an overflow is a SIGSEGV in the child, never a write into
-// memory the caller uses.
+// The child runs on its own 256 KiB stack (one kept for the process's
+// life, a fresh one for a child's own RunShared) with an inaccessible guard
+// region below it: an overflow is a SIGSEGV in the child, never a write
+// into memory the caller uses.
 #pragma once
 
 #include <functional>

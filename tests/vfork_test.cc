@@ -145,3 +145,25 @@ TEST_CASE("RunShared: the caller keeps its errno; a child's exit code comes back
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 7);
 }
+
+TEST_CASE("RunShared: a child may call RunShared (SpawnRenderer's double fork), each on its own stack") {
+  int inner_value = 0;
+  pid_t inner = -1;
+  const pid_t outer = RunShared([&] {
+    volatile char outer_frame[512] = {1};
+    inner = RunShared([&] {
+      inner_value = 42;
+      return 3;
+    });
+    int status = 0;
+    if (inner <= 0 || ::waitpid(inner, &status, 0) != inner) return 1;
+    // The inner child did not run over this frame.
+    return outer_frame[0] == 1 && WIFEXITED(status) && WEXITSTATUS(status) == 3 ? 0 : 2;
+  });
+  REQUIRE(outer > 0);
+  const int status = Wait(outer);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(inner_value == 42);
+  CHECK(inner > 0);
+}
