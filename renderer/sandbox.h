@@ -10,7 +10,8 @@
 //    run directory as well (see README, Threat model), nothing more;
 //  - a seccomp allowlist of the syscalls it makes, with argument filters:
 //    signals only to itself (tgkill with its own pid: glibc's raise and
-//    abort), no executable memory; no socket, kill, exec, ptrace, mount.
+//    abort), no executable memory, utimensat only on a descriptor; no
+//    socket, kill, exec, ptrace, mount.
 //    A denied syscall fails with EPERM and is counted (x86-64: SIGSYS
 //    handler; elsewhere EPERM only), logged by LogDeniedSyscalls.
 // Capabilities, no_new_privs and seccomp are mandatory: EnterSandbox fails

@@ -141,6 +141,8 @@ TEST_CASE("EnterSandbox: no capabilities, no_new_privs, seccomp; a denied syscal
     // Allowed: what a refresh does.
     if (!ReadFile("/proc/self/status") || !ReadFile("/sys/devices/system/cpu/online")) return 14;
     if (::mkdir((state + "/sub").c_str(), 0755) != 0) return 15;
+    UniqueFd dir(::open(state.c_str(), O_RDONLY | O_DIRECTORY));
+    if (!dir.valid() || ::futimens(dir.get(), nullptr) != 0) return 20;
     UniqueFd file(::open((state + "/sub/file").c_str(), O_RDWR | O_CREAT, 0644));
     if (!file.valid() || !PwriteAll(file.get(), "written\n", 0) || ::ftruncate(file.get(), 8) != 0) return 16;
     if (Text(state + "/sub/file") != "written\n") return 17;
@@ -213,6 +215,9 @@ TEST_CASE("EnterSandbox: uid 0 inside cannot write, create, remove or read outsi
         errno != EPERM) {
       return 24;
     }
+    // Timestamps by path: Landlock does not cover them, seccomp does.
+    errno = 0;
+    if (::utimensat(AT_FDCWD, (t.path() + "/victim").c_str(), nullptr, 0) != -1 || errno != EPERM) return 25;
     // Still allowed: signalling itself (raise, abort), its cgroup inputs,
     // its own directory (and the stale marker is gone: it is landlocked).
     if (::raise(SIGUSR1) != 0 || g_raised != 1) return 30;
