@@ -84,7 +84,7 @@ Result<> AddRules(scmp_filter_ctx ctx) {
   // pidfd_send_signal stay denied.
   TRY(Allow(ctx, "tgkill", {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid()))}), "seccomp");
   // No executable memory: a static binary that loads nothing needs none,
-  // and code injected into the heap could then never run.
+  // and data an attacker planted can never be made executable.
   for (const char* name : {"mmap", "mprotect"}) {
     TRY(Allow(ctx, name, {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}), "seccomp");
   }
