@@ -9,6 +9,7 @@
 
 #include "common/io.h"
 #include "common/proc.h"
+#include "common/text.h"
 #include "state/record.h"
 #include "state/state_dir.h"
 #include "state/store.h"
@@ -51,6 +52,7 @@ ServedContainer Inspect(const std::string& dir, const std::string& id,
     }
   }
   c.renderer_pid = LiveRendererPid(dir);
+  if (auto why = ReadFile(dir + "/" + kUnsandboxedFile, 4096)) c.unsandboxed = std::string(Trim(*why));
   struct stat st;
   if (::stat(dir.c_str(), &st) == 0) {
     const auto mtime = std::chrono::system_clock::time_point(
@@ -97,7 +99,8 @@ std::string RenderPsTable(const std::string& store, const std::vector<ServedCont
     char ago[32] = "-";
     if (c.refreshed_ago_s) std::snprintf(ago, sizeof ago, "%.1fs ago", *c.refreshed_ago_s);
     rows.push_back({c.id, c.init_pid ? std::to_string(c.init_pid) : "-",
-                    c.state + (c.problem.empty() ? "" : ": " + c.problem),
+                    c.state + (c.problem.empty() ? "" : ": " + c.problem) +
+                        (c.unsandboxed.empty() ? "" : ", unsandboxed: " + c.unsandboxed),
                     c.renderer_pid ? std::to_string(*c.renderer_pid) : "-", ago,
                     c.interval_ms ? std::to_string(c.interval_ms) + "ms" : "-",
                     c.files.empty() ? "-" : Join(c.files, ","), c.cgroup.empty() ? "-" : c.cgroup});
@@ -133,6 +136,7 @@ std::string RenderPsJson(const std::string& store, const std::vector<ServedConta
                         {"files", c.files},
                         {"cgroup", c.cgroup}};
     if (!c.problem.empty()) j["problem"] = c.problem;
+    if (!c.unsandboxed.empty()) j["unsandboxed"] = c.unsandboxed;
     arr.push_back(std::move(j));
   }
   return nlohmann::json({{"store", store}, {"containers", arr}}).dump(2) + "\n";

@@ -29,6 +29,8 @@ struct ServedContainer {
   int64_t interval_ms = 0;
   int64_t idle_ms = 0;
   std::string problem;
+  // Why its renderer runs without Landlock (renderer/sandbox.h), if it does.
+  std::string unsandboxed;
 };
 
 // I/O. Sorted by id; entries that are not container directories ignored.

@@ -136,10 +136,14 @@ class ServeLoop {
     for (bool first = true;; first = false) {
       RefreshIfDue(first);
       // After the first refresh every file is open: from here on the
-      // renderer needs no privilege.
+      // renderer needs no privilege, and must not run with it.
       if (first) {
-        if (auto s = EnterSandbox(); !s) LOG_WARN("running without the sandbox: %s", s.error().message().c_str());
+        if (auto s = EnterSandbox(state_dir_, RendererPolicy(state_dir_, record_), ProbeLandlock()); !s) {
+          LOG_ERROR("%s: exiting", s.error().message().c_str());
+          return End::kFailed;
+        }
       }
+      LogDeniedSyscalls();
       if (std::optional<End> end = WaitForNextTick()) return *end;
     }
   }
@@ -261,11 +265,12 @@ int RunRenderer(const std::string& state_dir) {
     LOG_INFO("serving container %s (init %d) every %lld ms", record->id.c_str(), record->pid,
              static_cast<long long>(record->interval_ms));
     const ServeLoop::End end = ServeLoop(state_dir, *record, init.get(), sigfd.get()).Run();
-    if (end == ServeLoop::End::kStopped) {
-      // Stopped, not finished: the files stay mounted with their last
-      // content and `prochook repair` (or the poststop hook) takes over.
-      LOG_INFO("stopped by signal; leaving the state for repair or poststop");
-      return 0;
+    if (end != ServeLoop::End::kInitExited) {
+      // Stopped or failed, not finished: the files stay mounted with their
+      // last content and `prochook repair` (or the poststop hook) takes over.
+      LOG_INFO("%s; leaving the state for repair or poststop",
+               end == ServeLoop::End::kStopped ? "stopped by signal" : "failed");
+      return end == ServeLoop::End::kStopped ? 0 : 1;
     }
   } else {
     LOG_INFO("container init %d is gone", record->pid);

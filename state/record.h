@@ -20,6 +20,8 @@ inline constexpr char kDefaultRunDir[] = "/run/prochook";
 inline constexpr char kRecordFile[] = "state.json";
 inline constexpr char kRendererPidFile[] = "renderer.pid";
 inline constexpr char kRendererLogFile[] = "renderer.log";
+// Written by a renderer that runs without Landlock: the reason.
+inline constexpr char kUnsandboxedFile[] = "unsandboxed";
 inline constexpr char kHookLogFile[] = "hook.log";  // in the run dir, for all containers
 
 struct ContainerRecord {

@@ -134,3 +134,25 @@ TEST_CASE("RenderPsTable aligns columns; RenderPsJson round-trips") {
   CHECK(j["containers"][1]["renderer_pid"].is_null());
   CHECK(j["containers"][1]["problem"] == "state.json: bad");
 }
+
+TEST_CASE("ps shows a renderer that runs without Landlock as unsandboxed, with the reason") {
+  TempDir t;
+  const uint64_t self_start = ReadProcessStartTime(getpid()).value();
+  Sleeper renderer;
+  t.Write({{"a/" + std::string(kRecordFile), RecordFor("a", getpid(), self_start)},
+           {"a/" + std::string(kUnsandboxedFile), "Landlock is disabled on this host\n"},
+           {"b/" + std::string(kRecordFile), RecordFor("b", getpid(), self_start)}});
+  REQUIRE(WriteRendererPid(t.path() + "/a", renderer.pid).ok());
+  REQUIRE(WriteRendererPid(t.path() + "/b", renderer.pid).ok());
+  const auto list = ListServed(t.path(), std::chrono::system_clock::now());
+  REQUIRE(list.size() == 2);
+  CHECK(list[0].state == "serving");
+  CHECK(list[0].unsandboxed == "Landlock is disabled on this host");
+  CHECK(list[1].unsandboxed.empty());
+  const std::string table = RenderPsTable("xfs (tear-free)", list);
+  CHECK(table.find(" serving, unsandboxed: Landlock is disabled on this host ") != std::string::npos);
+  auto j = nlohmann::json::parse(RenderPsJson("xfs (tear-free)", list));
+  CHECK(j["containers"][0]["state"] == "serving");
+  CHECK(j["containers"][0]["unsandboxed"] == "Landlock is disabled on this host");
+  CHECK_FALSE(j["containers"][1].contains("unsandboxed"));
+}
