@@ -242,7 +242,8 @@ RenderSummary RenderAllOnce(const std::string& state_dir, const ContainerRecord&
 int RunRenderer(const std::string& state_dir) {
   // First of all, leave the runtime's cgroup for prochook's own (see
   // README): done here, not by the hook, it costs the container's start
-  // nothing.
+  // nothing. What it logs is kept until the log is configured just below
+  // (common/log.h).
   JoinRendererCgroup();
   const UniqueFd log_fd = OpenRendererLog(state_dir);
   auto text = ReadFile(state_dir + "/" + kRecordFile);

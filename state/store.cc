@@ -9,10 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
 #include "common/fd.h"
 #include "common/log.h"
+#include "common/result.h"
 
 namespace prochook {
 namespace {
@@ -40,24 +43,53 @@ bool HoldsDirectories(const std::string& dir) {
   return found;
 }
 
-// Runs a program to completion with stdio on /dev/null: the hook's own
-// stdout and stderr belong to the runtime.
+// Runs a program to completion. Its stdout and stderr do not go to ours
+// (they belong to the runtime): they are captured, and on failure the
+// first kToolOutputBytes of them go to the log with the exit status.
+constexpr size_t kToolOutputBytes = 2048;
+
 bool RunQuietly(const std::vector<const char*>& argv) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    LOG_WARN("store: %s", Error::Sys(std::string("pipe for ") + argv[0]).message().c_str());
+    return false;
+  }
   pid_t pid = ::fork();
-  if (pid < 0) return false;
   if (pid == 0) {
     int null = ::open("/dev/null", O_RDWR);
-    for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+    ::dup2(null, 0);
+    ::dup2(out[1], 1);
+    ::dup2(out[1], 2);
     std::vector<char*> args;
     for (const char* a : argv) args.push_back(const_cast<char*>(a));
     args.push_back(nullptr);
     ::execv(argv[0], args.data());
     _exit(127);
   }
+  ::close(out[1]);
+  if (pid < 0) {
+    LOG_WARN("store: %s", Error::Sys(std::string("fork for ") + argv[0]).message().c_str());
+    ::close(out[0]);
+    return false;
+  }
+  std::string text;
+  char buf[512];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    text.append(buf, std::min(static_cast<size_t>(n), kToolOutputBytes - std::min(kToolOutputBytes, text.size())));
+  }
+  ::close(out[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  const std::string how = WIFEXITED(status) ? "exited " + std::to_string(WEXITSTATUS(status))
+                                            : "was killed by signal " + std::to_string(WTERMSIG(status));
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  LOG_WARN("store: %s %s: %s", argv[0], how.c_str(), text.empty() ? "(no output)" : text.c_str());
+  return false;
 }
 
 const char* FindTool(std::initializer_list<const char*> candidates) {
