@@ -21,6 +21,9 @@ inline constexpr char kRecordFile[] = "state.json";
 inline constexpr char kRendererPidFile[] = "renderer.pid";
 inline constexpr char kRendererLogFile[] = "renderer.log";
 inline constexpr char kHookLogFile[] = "hook.log";  // in the run dir, for all containers
+// What the renderer cannot do right now, one line each ("meminfo: ...");
+// absent when all is well. Read by `prochook ps`.
+inline constexpr char kProblemsFile[] = "problems";
 
 struct ContainerRecord {
   std::string id;
