@@ -30,13 +30,15 @@ struct Options {
   std::optional<std::string> runtime;
 };
 
-// One change to the system; nothing happens until every one is planned.
+// One change to the system; an engine's changes are all planned before any
+// of them is made.
 struct Change {
   enum Kind { kWrite, kRemove, kLink } kind;
   std::string engine;
   std::string path;
   std::string content;  // kWrite: the new bytes; kLink: the target
   std::string note;     // said after the change
+  std::string backup = "";  // kWrite: where the original is copied first, once ("" for none)
 };
 
 bool Wants(const Options& o, const char* engine) {
@@ -107,7 +109,9 @@ Result<EnginePlan> PlanDocker(const Options& o, const std::string& self, bool un
     if (!have.exists) return p;
     auto want = RemoveDockerRuntime(have.text);
     if (!want) return Error::Msg(path + ": " + want.error().message() + fix);
-    if (*want) p.changes.push_back({Change::kWrite, p.engine, path, **want, "(runtime \"prochook\" removed)"});
+    if (*want) {
+      p.changes.push_back({Change::kWrite, p.engine, path, **want, "(runtime \"prochook\" removed)", BackupOf(path)});
+    }
     return p;
   }
   auto added = AddDockerRuntime(have.text, self, o.runtime);
@@ -117,7 +121,7 @@ Result<EnginePlan> PlanDocker(const Options& o, const std::string& self, bool un
     p.unchanged.push_back(p.engine + ": " + path + " unchanged");
   } else {
     p.changes.push_back({Change::kWrite, p.engine, path, want,
-                         "(restart dockerd, then: docker run --runtime prochook ...)"});
+                         "(restart dockerd, then: docker run --runtime prochook ...)", BackupOf(path)});
   }
   return p;
 }
@@ -173,7 +177,7 @@ Result<> Apply(const Change& c) {
   switch (c.kind) {
     case Change::kWrite:
       fs::create_directories(fs::path(c.path).parent_path(), ec);
-      return ReplaceConfigFile(c.path, c.content, c.engine == "docker" ? BackupOf(c.path) : "");
+      return ReplaceConfigFile(c.path, c.content, c.backup);
     case Change::kRemove:
       if (::unlink(c.path.c_str()) != 0 && errno != ENOENT) return Error::Sys("remove " + c.path);
       return Ok{};
