@@ -70,8 +70,10 @@ int Hook(const std::vector<std::string>& args) {
   // silently truncated document.
   auto input = prochook::ReadAll(0, prochook::kMaxDocumentBytes + 1);
   if (!input) {
+    // Kept until RunHook configures the log (so hook.log gets it too),
+    // which then refuses the empty state: exit 2.
     LOG_ERROR("reading the OCI state from stdin: %s", input.error().message().c_str());
-    return 2;
+    return prochook::RunHook(hook, "");
   }
   return prochook::RunHook(hook, *input);
 }

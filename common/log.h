@@ -3,6 +3,13 @@
 // The hook logs to stderr (the runtime captures it), to syslog and to
 // <run dir>/hook.log; the renderer logs to a file in its state directory.
 // PROCHOOK_LOG_LEVEL=debug|info|warn|error sets the level (default info).
+//
+// Until the first ConfigureLog, lines go to stderr and are also kept (the
+// last kPendingLogBytes of them); that ConfigureLog writes them to its log
+// file, its fd (if not stderr) and syslog. So what a command logs before
+// it knows where its log is (the hook making its store, which must exist
+// before hook.log is opened in it; the renderer joining its cgroup before
+// opening renderer.log) reaches the log.
 #pragma once
 
 #include <cstdarg>
@@ -19,10 +26,13 @@ struct LogConfig {
   const char* tag = "prochook";  // e.g. "prochook hook <id>"
 };
 
+inline constexpr unsigned kPendingLogBytes = 8192;
+
 // The level named by $PROCHOOK_LOG_LEVEL, else kInfo.
 LogLevel LevelFromEnv();
 
-// Replaces the process-wide log configuration (call before forking).
+// Replaces the process-wide log configuration (call before forking). The
+// first call also writes the lines logged until then to the new sinks.
 void ConfigureLog(const LogConfig& config);
 
 void Log(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));

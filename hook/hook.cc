@@ -169,6 +169,8 @@ int HandleStage(const HookArgs& args, const OciState& state, Deadline::Clock::ti
 
 int RunHook(const HookArgs& args, std::string_view state_text) {
   const auto start = Deadline::Clock::now();
+  // Before hook.log, which lives on the store: what EnsureStore logs is
+  // kept until ConfigureLog writes it there (common/log.h).
   EnsureStore(args.run_dir);
   const UniqueFd log_file = OpenHookLog(args.run_dir);
   LogConfig log{.fd = 2, .file_fd = log_file.get(), .syslog = true, .min = LevelFromEnv(), .tag = "prochook hook"};

@@ -23,6 +23,13 @@ std::string Join(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
+// The renderer's problems file (state/record.h), a line each (trimmed: a
+// line may end in blanks while the renderer shortens the file in place).
+std::vector<std::string> ReadProblems(const std::string& dir) {
+  auto text = ReadFile(dir + "/" + kProblemsFile, 64 << 10);
+  return text ? SplitToStrings(*text, '\n') : std::vector<std::string>();
+}
+
 ServedContainer Inspect(const std::string& dir, const std::string& id,
                         std::chrono::system_clock::time_point now) {
   ServedContainer c;
@@ -59,10 +66,14 @@ ServedContainer Inspect(const std::string& dir, const std::string& id,
         std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec));
     c.refreshed_ago_s = std::max(0.0, std::chrono::duration<double>(now - mtime).count());
   }
+  c.problems = ReadProblems(dir);
   if (!c.init_alive) {
     c.state = "container-gone";
   } else if (!c.renderer_pid) {
     c.state = "renderer-dead";
+  } else if (!c.problems.empty()) {
+    c.state = "failing";
+    c.problem = Join(c.problems, "; ");
   } else if (const double ago = c.refreshed_ago_s.value_or(0), interval = c.interval_ms / 1000.0;
              c.idle_ms > 0 && ago > 2 * interval + 0.5) {
     // Idle mode: one refresh per idle period while nobody reads.
@@ -137,6 +148,7 @@ std::string RenderPsJson(const std::string& store, const std::vector<ServedConta
                         {"cgroup", c.cgroup}};
     if (!c.problem.empty()) j["problem"] = c.problem;
     if (!c.unsandboxed.empty()) j["unsandboxed"] = c.unsandboxed;
+    if (!c.problems.empty()) j["problems"] = c.problems;
     arr.push_back(std::move(j));
   }
   return nlohmann::json({{"store", store}, {"containers", arr}}).dump(2) + "\n";

@@ -22,8 +22,11 @@ struct ServedContainer {
   // serving | idle (no refresh for 2 intervals + 0.5 s with idle mode on:
   // nobody reads the files, they are refreshed every idle_ms) | stale (no
   // refresh for idle_ms + 2 intervals + 1 s, or 3 intervals + 1 s with idle
-  // mode off) | renderer-dead | container-gone | broken (state.json
-  // unreadable: see problem)
+  // mode off) | failing (the renderer lives but reports problems: some or
+  // all files keep old content, or show approximations; a refresh where
+  // every file failed does not count, so it also goes stale) |
+  // renderer-dead | container-gone | broken (state.json unreadable: see
+  // problem)
   std::string state;
   std::optional<double> refreshed_ago_s;
   int64_t interval_ms = 0;
@@ -31,6 +34,7 @@ struct ServedContainer {
   std::string problem;
   // Why its renderer runs without Landlock (renderer/sandbox.h), if it does.
   std::string unsandboxed;
+  std::vector<std::string> problems;  // the renderer's problems file, a line each
 };
 
 // I/O. Sorted by id; entries that are not container directories ignored.

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <optional>
 
-#include "common/io.h"
 #include "common/text.h"
+#include "install/config_file.h"
 #include "oci/engine_config.h"
 #include "oci/runtime_wrapper.h"
 
@@ -30,24 +30,19 @@ struct Options {
   std::optional<std::string> runtime;
 };
 
-// One change to the system; nothing happens until every one is planned.
+// One change to the system; an engine's changes are all planned before any
+// of them is made.
 struct Change {
   enum Kind { kWrite, kRemove, kLink } kind;
   std::string engine;
   std::string path;
   std::string content;  // kWrite: the new bytes; kLink: the target
   std::string note;     // said after the change
+  std::string backup = "";  // kWrite: where the original is copied first, once ("" for none)
 };
 
 bool Wants(const Options& o, const char* engine) {
   return std::find(o.engines.begin(), o.engines.end(), engine) != o.engines.end();
-}
-
-std::optional<std::string> ReadIfExists(const std::string& path) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
-  auto text = ReadFile(path, 16 << 20);
-  return text ? std::optional<std::string>(*text) : std::optional<std::string>("");
 }
 
 std::optional<std::string> LinkTarget(const std::string& path) {
@@ -61,92 +56,128 @@ bool Exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-Result<> PlanInstall(const Options& o, const std::string& self, std::vector<Change>* changes,
-                     std::vector<std::string>* unchanged) {
-  const std::string wrapper = fs::path(self).parent_path() / kRuntimeLinkName;
-  if (Wants(o, "podman") || Wants(o, "crio")) {
-    const std::string path = o.root + kHooksD, want = RenderHooksD(self);
-    auto have = ReadIfExists(path);
-    if (have && *have == want) {
-      unchanged->push_back("podman, crio: " + path + " unchanged");
-    } else if (have && !IsProchookHooksD(*have)) {
-      return Error::Msg(path + " exists and is not prochook's; move it away first");
-    } else {
-      changes->push_back({Change::kWrite, "podman, crio", path, want, ""});
-    }
+// What one engine needs: its changes and what already is as it should be.
+struct EnginePlan {
+  std::string engine;
+  std::vector<Change> changes;
+  std::vector<std::string> unchanged;
+};
+
+// The backup of the operator's daemon.json, made before the first change.
+std::string BackupOf(const std::string& path) { return path + ".prochook-backup"; }
+
+const char* Command(bool uninstall) { return uninstall ? "uninstall" : "install"; }
+
+// A file prochook cannot read as a file, with what to do about it.
+Result<ConfigFile> ReadOrSay(const std::string& path, bool uninstall) {
+  auto have = ReadConfigFile(path);
+  if (!have) {
+    return Error(0, have.error().message() + "; make it a regular file prochook can read (or move it away), then run prochook " +
+                        Command(uninstall) + " again");
   }
-  if (Wants(o, "docker")) {
-    const std::string path = o.root + kDaemonJson;
-    const std::string have = ReadIfExists(path).value_or("");
-    TRY_ASSIGN(std::string want, AddDockerRuntime(have, self, o.runtime), path);
-    if (want == have) {
-      unchanged->push_back("docker: " + path + " unchanged");
-    } else {
-      changes->push_back({Change::kWrite, "docker", path, want,
-                          "(restart dockerd, then: docker run --runtime prochook ...)"});
-    }
-  }
-  if (Wants(o, "containerd")) {
-    const std::string path = o.root + kContainerdSnippet, want = RenderContainerdSnippet(wrapper);
-    if (ReadIfExists(path) == want) {
-      unchanged->push_back("containerd: " + path + " unchanged");
-    } else {
-      changes->push_back({Change::kWrite, "containerd", path, want,
-                          "(import it from config.toml and restart containerd)"});
-    }
-    const std::string link = o.root + wrapper;
-    auto target = LinkTarget(link);
-    if (target && *target == self) {
-      unchanged->push_back("containerd: " + link + " unchanged");
-    } else if (Exists(link)) {
-      return Error::Msg(link + " exists and is not a link to " + self + "; move it away first");
-    } else {
-      changes->push_back({Change::kLink, "containerd", link, self,
-                          "(ctr run --runc-binary " + wrapper + " ...)"});
-    }
-  }
-  return Ok{};
+  return have;
 }
 
-Result<> PlanUninstall(const Options& o, const std::string& self, std::vector<Change>* changes,
-                       std::vector<std::string>* unchanged) {
+Result<EnginePlan> PlanHooksD(const Options& o, const std::string& self, bool uninstall) {
+  EnginePlan p{"podman, crio", {}, {}};
+  const std::string path = o.root + kHooksD, want = RenderHooksD(self);
+  auto read = ReadOrSay(path, uninstall);
+  if (!read) return read.error();
+  const ConfigFile& have = *read;
+  const bool ours = have.exists && IsProchookHooksD(have.text);
+  if (uninstall) {
+    if (ours) p.changes.push_back({Change::kRemove, p.engine, path, "", ""});
+    if (have.exists && !ours) p.unchanged.push_back(p.engine + ": " + path + " is not prochook's; left alone");
+  } else if (have.exists && have.text == want) {
+    p.unchanged.push_back(p.engine + ": " + path + " unchanged");
+  } else if (have.exists && !ours) {
+    return Error::Msg(path + " exists and is not prochook's; move it away first");
+  } else {
+    p.changes.push_back({Change::kWrite, p.engine, path, want, ""});
+  }
+  return p;
+}
+
+Result<EnginePlan> PlanDocker(const Options& o, const std::string& self, bool uninstall) {
+  EnginePlan p{"docker", {}, {}};
+  const std::string path = o.root + kDaemonJson;
+  auto read = ReadOrSay(path, uninstall);
+  if (!read) return read.error();
+  const ConfigFile& have = *read;
+  const std::string fix = "; fix it, then run prochook " + std::string(Command(uninstall)) + " again";
+  if (uninstall) {
+    if (!have.exists) return p;
+    auto want = RemoveDockerRuntime(have.text);
+    if (!want) return Error::Msg(path + ": " + want.error().message() + fix);
+    if (*want) {
+      p.changes.push_back({Change::kWrite, p.engine, path, **want, "(runtime \"prochook\" removed)", BackupOf(path)});
+    }
+    return p;
+  }
+  auto added = AddDockerRuntime(have.text, self, o.runtime);
+  if (!added) return Error::Msg(path + ": " + added.error().message() + fix);
+  const std::string& want = *added;
+  if (have.exists && want == have.text) {
+    p.unchanged.push_back(p.engine + ": " + path + " unchanged");
+  } else {
+    p.changes.push_back({Change::kWrite, p.engine, path, want,
+                         "(restart dockerd, then: docker run --runtime prochook ...)", BackupOf(path)});
+  }
+  return p;
+}
+
+Result<EnginePlan> PlanContainerd(const Options& o, const std::string& self, bool uninstall) {
+  EnginePlan p{"containerd", {}, {}};
   const std::string wrapper = fs::path(self).parent_path() / kRuntimeLinkName;
-  if (Wants(o, "podman") || Wants(o, "crio")) {
-    const std::string path = o.root + kHooksD;
-    auto have = ReadIfExists(path);
-    if (have && IsProchookHooksD(*have)) {
-      changes->push_back({Change::kRemove, "podman, crio", path, "", ""});
-    } else if (have) {
-      unchanged->push_back("podman, crio: " + path + " is not prochook's; left alone");
-    }
+  const std::string path = o.root + kContainerdSnippet, want = RenderContainerdSnippet(wrapper);
+  auto read = ReadOrSay(path, uninstall);
+  if (!read) return read.error();
+  const ConfigFile& have = *read;
+  const bool ours = have.exists && IsProchookContainerdSnippet(have.text);
+  const std::string link = o.root + wrapper;
+  const std::optional<std::string> target = LinkTarget(link);
+  if (uninstall) {
+    if (ours) p.changes.push_back({Change::kRemove, p.engine, path, "", ""});
+    if (target == self) p.changes.push_back({Change::kRemove, p.engine, link, "", ""});
+    return p;
   }
-  if (Wants(o, "docker")) {
-    const std::string path = o.root + kDaemonJson;
-    if (auto have = ReadIfExists(path)) {
-      TRY_ASSIGN(std::optional<std::string> want, RemoveDockerRuntime(*have), path);
-      if (want) changes->push_back({Change::kWrite, "docker", path, *want, "(runtime \"prochook\" removed)"});
-    }
+  if (have.exists && have.text == want) {
+    p.unchanged.push_back(p.engine + ": " + path + " unchanged");
+  } else if (have.exists && !ours) {
+    return Error::Msg(path + " exists and is not prochook's; move it away first");
+  } else {
+    p.changes.push_back({Change::kWrite, p.engine, path, want, "(import it from config.toml and restart containerd)"});
   }
-  if (Wants(o, "containerd")) {
-    const std::string path = o.root + kContainerdSnippet;
-    if (auto have = ReadIfExists(path); have && have->find("prochook") != std::string::npos) {
-      changes->push_back({Change::kRemove, "containerd", path, "", ""});
-    }
-    const std::string link = o.root + wrapper;
-    if (LinkTarget(link) == self) changes->push_back({Change::kRemove, "containerd", link, "", ""});
+  if (target == self) {
+    p.unchanged.push_back(p.engine + ": " + link + " unchanged");
+  } else if (Exists(link)) {
+    return Error::Msg(link + " exists and is not a link to " + self + "; move it away first");
+  } else {
+    p.changes.push_back({Change::kLink, p.engine, link, self, "(ctr run --runc-binary " + wrapper + " ...)"});
   }
-  return Ok{};
+  return p;
+}
+
+// One plan per engine asked for; an engine that cannot be planned is an
+// error of its own and leaves the others to be done.
+std::vector<Result<EnginePlan>> Plan(const Options& o, const std::string& self, bool uninstall) {
+  std::vector<Result<EnginePlan>> plans;
+  auto add = [&](const char* engine, Result<EnginePlan> plan) {
+    if (!plan) plan = Error::Msg(std::string(engine) + ": " + plan.error().message() + " (nothing changed for " + engine + ")");
+    plans.push_back(std::move(plan));
+  };
+  if (Wants(o, "podman") || Wants(o, "crio")) add("podman, crio", PlanHooksD(o, self, uninstall));
+  if (Wants(o, "docker")) add("docker", PlanDocker(o, self, uninstall));
+  if (Wants(o, "containerd")) add("containerd", PlanContainerd(o, self, uninstall));
+  return plans;
 }
 
 Result<> Apply(const Change& c) {
   std::error_code ec;
   switch (c.kind) {
-    case Change::kWrite: {
+    case Change::kWrite:
       fs::create_directories(fs::path(c.path).parent_path(), ec);
-      struct stat st;
-      const mode_t mode = ::stat(c.path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
-      return WriteFileAtomic(c.path, c.content, mode);
-    }
+      return ReplaceConfigFile(c.path, c.content, c.backup);
     case Change::kRemove:
       if (::unlink(c.path.c_str()) != 0 && errno != ENOENT) return Error::Sys("remove " + c.path);
       return Ok{};
@@ -205,26 +236,31 @@ int RunInstall(const std::vector<std::string>& args, bool uninstall, const std::
       return 2;
     }
   }
-  std::vector<Change> changes;
-  std::vector<std::string> unchanged;
-  Result<> planned = uninstall ? PlanUninstall(o, self, &changes, &unchanged)
-                               : PlanInstall(o, self, &changes, &unchanged);
-  if (!planned) {
-    fprintf(stderr, "prochook: %s; nothing was changed\n", planned.error().message().c_str());
-    return 1;
-  }
-  for (const Change& c : changes) {
-    if (!o.dry_run) {
-      if (auto r = Apply(c); !r) {
-        fprintf(stderr, "prochook: %s\n", r.error().message().c_str());
-        return 1;
-      }
+  bool failed = false;
+  bool any = false;
+  for (Result<EnginePlan>& plan : Plan(o, self, uninstall)) {
+    if (!plan) {
+      // Said on stderr with what to do; the engine's files stay as they are.
+      fprintf(stderr, "prochook: %s\n", plan.error().message().c_str());
+      failed = true;
+      continue;
     }
-    printf("%s\n", Describe(c, o.dry_run).c_str());
+    for (const Change& c : plan->changes) {
+      if (!o.dry_run) {
+        if (auto r = Apply(c); !r) {
+          fprintf(stderr, "prochook: %s: %s\n", c.engine.c_str(), r.error().message().c_str());
+          failed = true;
+          break;  // the engine's later changes depend on this one
+        }
+      }
+      printf("%s\n", Describe(c, o.dry_run).c_str());
+      any = true;
+    }
+    for (const auto& u : plan->unchanged) printf("%s\n", u.c_str());
+    any = any || !plan->unchanged.empty();
   }
-  for (const auto& u : unchanged) printf("%s\n", u.c_str());
-  if (changes.empty() && unchanged.empty()) printf("nothing to %s\n", uninstall ? "remove" : "install");
-  return 0;
+  if (!any && !failed) printf("nothing to %s\n", uninstall ? "remove" : "install");
+  return failed ? 1 : 0;
 }
 
 }  // namespace prochook

@@ -1,6 +1,11 @@
 // `prochook install` / `prochook uninstall`: writes (removes) what each
-// engine needs to run prochook, printing every change. Plans everything
-// first and changes nothing if any part cannot be done; idempotent.
+// engine needs to run prochook, printing every change; idempotent. Each
+// engine is planned before any of its files changes: one whose files
+// prochook cannot read and parse (or that are not prochook's to replace)
+// is left exactly as it is, with the reason and what to do on stderr,
+// while the other engines are done; the exit code is then 1. Files are
+// replaced atomically (install/config_file.h); daemon.json is first copied
+// to daemon.json.prochook-backup, once.
 #pragma once
 
 #include <string>

@@ -9,13 +9,37 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// The first bytes of the snippet prochook writes: how it knows its own.
+constexpr char kContainerdSnippetHeader[] = "# prochook:";
+
+// "not valid JSON: <what> at line L, column C": where to look.
+Error SyntaxError(std::string_view text) {
+  try {
+    const Json ignored = Json::parse(text);
+    (void)ignored;
+  } catch (const Json::parse_error& e) {
+    std::string what = e.what();  // "[json.exception.parse_error.101] parse error at ..."
+    if (size_t end = what.find("] "); end != std::string::npos) what = what.substr(end + 2);
+    return Error::Msg("not valid JSON: " + what);
+  }
+  return Error::Msg("not valid JSON");
+}
+
+// Errors say what is wrong and where (the caller names the file), for an
+// operator to fix by hand.
 Result<Json> ParseDaemonJson(std::string_view text) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return Json::object();
-  // Bounds and shape first, then an order-preserving parse to edit.
-  TRY(ParseJsonObject(text, "daemon.json"), "daemon.json");
+  // Bounds and shape first; only within the bounds is it parsed again, to
+  // say where a syntax error is or to edit it with its keys in order.
+  auto bounded = ParseJsonObject(text, "daemon.json");
+  if (!bounded) {
+    // The caller names the file: its message without "daemon.json: ".
+    const std::string why = bounded.error().message().substr(sizeof "daemon.json: " - 1);
+    return why == "not valid JSON" ? SyntaxError(text) : Error::Msg(why);
+  }
   Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.contains("runtimes") && !j["runtimes"].is_object()) {
-    return Error::Msg("daemon.json: \"runtimes\" is not an object");
+    return Error::Msg("\"runtimes\" is not an object");
   }
   return j;
 }
@@ -32,7 +56,9 @@ std::string RenderHooksD(const std::string& binary) {
 
 Result<std::string> AddDockerRuntime(std::string_view daemon_json, const std::string& binary,
                                      const std::optional<std::string>& real_runtime) {
-  TRY_ASSIGN(Json j, ParseDaemonJson(daemon_json), "daemon.json");
+  auto parsed = ParseDaemonJson(daemon_json);
+  if (!parsed) return parsed.error();
+  Json j = std::move(*parsed);
   Json args = {"runtime"};
   if (real_runtime) args.push_back("--prochook-runtime=" + *real_runtime);
   j["runtimes"][kDockerRuntimeName] = {{"path", binary}, {"runtimeArgs", args}};
@@ -40,7 +66,9 @@ Result<std::string> AddDockerRuntime(std::string_view daemon_json, const std::st
 }
 
 Result<std::optional<std::string>> RemoveDockerRuntime(std::string_view daemon_json) {
-  TRY_ASSIGN(Json j, ParseDaemonJson(daemon_json), "daemon.json");
+  auto parsed = ParseDaemonJson(daemon_json);
+  if (!parsed) return parsed.error();
+  Json j = std::move(*parsed);
   if (!j.contains("runtimes") || !j["runtimes"].contains(kDockerRuntimeName)) {
     return std::optional<std::string>();
   }
@@ -50,7 +78,8 @@ Result<std::optional<std::string>> RemoveDockerRuntime(std::string_view daemon_j
 }
 
 std::string RenderContainerdSnippet(const std::string& wrapper) {
-  return "# prochook: containerd CRI runtime \"prochook\" (runc shim with prochook's wrapper).\n"
+  return std::string(kContainerdSnippetHeader) +
+         " containerd CRI runtime \"prochook\" (runc shim with prochook's wrapper).\n"
          "# Import it from /etc/containerd/config.toml (version = 2):\n"
          "#   imports = [\"/etc/containerd/prochook.toml\"]\n"
          "version = 2\n"
@@ -58,6 +87,10 @@ std::string RenderContainerdSnippet(const std::string& wrapper) {
          "  runtime_type = \"io.containerd.runc.v2\"\n"
          "  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.prochook.options]\n"
          "    BinaryName = \"" + wrapper + "\"\n";
+}
+
+bool IsProchookContainerdSnippet(std::string_view text) {
+  return text.rfind(kContainerdSnippetHeader, 0) == 0;
 }
 
 bool IsProchookHooksD(std::string_view text) {

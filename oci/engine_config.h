@@ -18,7 +18,8 @@ std::string RenderHooksD(const std::string& binary);
 
 // daemon.json with runtimes.prochook = {path, runtimeArgs: ["runtime",
 // (--prochook-runtime=real_runtime)]}, every other key kept in order. An
-// empty or missing document is "{}". Errors name what is malformed.
+// empty or missing document is "{}". Errors say what is malformed and
+// where (a syntax error's line and column), without naming the file.
 Result<std::string> AddDockerRuntime(std::string_view daemon_json, const std::string& binary,
                                      const std::optional<std::string>& real_runtime);
 // daemon.json without runtimes.prochook (and without "runtimes" if that
@@ -28,6 +29,9 @@ Result<std::optional<std::string>> RemoveDockerRuntime(std::string_view daemon_j
 // A containerd config snippet registering the CRI runtime "prochook": the
 // runc shim with BinaryName = wrapper (prochook called as prochook-runtime).
 std::string RenderContainerdSnippet(const std::string& wrapper);
+
+// Whether a containerd snippet is the one prochook writes (its first line).
+bool IsProchookContainerdSnippet(std::string_view text);
 
 // Whether a hooks.d document is prochook's (its hook runs "prochook hook").
 bool IsProchookHooksD(std::string_view text);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <numeric>
 
+#include <sched.h>
 #include <unistd.h>
 
 #include "common/io.h"
@@ -89,16 +90,69 @@ std::vector<RenderedFile> ContainerRenderer::Render(int64_t now_ms) {
   return out;
 }
 
-// The CPU view every CPU-listing file shares.
-void ContainerRenderer::UpdateCpuView() {
-  std::vector<int> online;
-  if (auto text = reader_.Read(host_.sys_cpu + "/online"); text) {
-    if (auto cpus = ParseCpuList(*text); cpus) online = std::move(*cpus);
+namespace {
+
+// The host's online CPUs; a read error or an empty or malformed list is an
+// error.
+Result<std::vector<int>> ReadOnlineCpus(const std::string& sys_cpu, FileReader& reader) {
+  const std::string path = sys_cpu + "/online";
+  TRY_ASSIGN(std::string text, reader.Read(path), "host CPUs");
+  TRY_ASSIGN(std::vector<int> cpus, ParseCpuList(text), path);
+  if (cpus.empty()) return Error::Msg(path + " is empty");
+  return cpus;
+}
+
+// The CPUs this process may run on: the stand-in for the online list while
+// there is no view yet (the hook's first render).
+std::vector<int> AffinityCpus() {
+  cpu_set_t set;
+  std::vector<int> cpus;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    }
   }
-  if (online.empty()) online = {0};
-  view_ = ComputeCpuView(ReadCpuLimits(Cgroup("cpuset"), Cgroup("cpu"), reader_), online,
-                         record_.cpu_view_quota ? CpuViewMode::kCpusetAndQuota
-                                                : CpuViewMode::kCpusetOnly);
+  if (cpus.empty()) cpus.push_back(0);
+  return cpus;
+}
+
+}  // namespace
+
+// The CPU view every CPU-listing file shares. A view that cannot be
+// computed (the host's online list or the container's cpuset unreadable)
+// keeps the previous one: the fallbacks, one CPU or every host CPU, would
+// make the files lie. Logged once per change of reason.
+void ContainerRenderer::UpdateCpuView() {
+  auto online = ReadOnlineCpus(host_.sys_cpu, reader_);
+  const CpuLimits limits = ReadCpuLimits(Cgroup("cpuset"), Cgroup("cpu"), reader_);
+  std::string problem;
+  if (!online) {
+    problem = online.error().message();
+  } else if (Cgroup("cpuset").present() && limits.cpuset.empty()) {
+    problem = "the cpuset of " + Cgroup("cpuset").dir + " cannot be read";
+  }
+  const bool first = view_.visible.empty();
+  if (problem != cpu_view_problem_) {
+    if (problem.empty()) {
+      LOG_INFO("CPU view: computed again");
+    } else if (first) {
+      LOG_WARN("CPU view: %s; using %s until it can be read", problem.c_str(),
+               online ? "every online CPU" : "the CPUs this process may use");
+    } else {
+      LOG_WARN("CPU view: %s; keeping the last one (%zu CPUs)", problem.c_str(), view_.visible.size());
+    }
+    cpu_view_problem_ = problem;
+  }
+  if (!problem.empty() && !first) return;
+  view_ = ComputeCpuView(limits, online ? *online : AffinityCpus(),
+                         record_.cpu_view_quota ? CpuViewMode::kCpusetAndQuota : CpuViewMode::kCpusetOnly);
+}
+
+std::vector<std::string> ContainerRenderer::Degraded() const {
+  std::vector<std::string> out;
+  if (!cpu_view_problem_.empty()) out.push_back("CPU view: " + cpu_view_problem_);
+  if (!memory_warning_.empty()) out.push_back("memory shows host values: " + memory_warning_);
+  return out;
 }
 
 // meminfo and swaps; a missing or unreadable memory controller means the

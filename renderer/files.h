@@ -52,6 +52,11 @@ class ContainerRenderer {
   // The CPU view of the last Render.
   const CpuView& view() const { return view_; }
 
+  // What the last Render could not do although no file failed: a CPU view
+  // kept from before, memory shown with the host's values. Empty when all
+  // is well; for `prochook ps`.
+  std::vector<std::string> Degraded() const;
+
  private:
   bool Wants(const char* name) const;
   const CgroupDir& Cgroup(const char* controller) const;
@@ -74,6 +79,7 @@ class ContainerRenderer {
   KeptOpenReader reader_;
   std::optional<bool> host_has_enabled_;  // /sys/devices/system/cpu/enabled
   std::string memory_warning_;            // the last one logged
+  std::string cpu_view_problem_;          // why the view is not current; the last one logged
   // The view cpuinfo was last rendered for, and refreshes since.
   static constexpr int kCpuinfoEvery = 10;
   std::optional<std::vector<int>> cpuinfo_view_;

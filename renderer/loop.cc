@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/proc.h"
 #include "renderer/files.h"
+#include "renderer/heartbeat.h"
 #include "renderer/own_cgroup.h"
 #include "renderer/sandbox.h"
 #include "renderer/writer.h"
@@ -61,6 +62,8 @@ class Refresher {
       }
     }
     summary.view = renderer_.view();
+    for (const auto& [path, error] : last_error_) summary.problems.push_back(path + ": " + error);
+    for (std::string& d : renderer_.Degraded()) summary.problems.push_back(std::move(d));
     return summary;
   }
 
@@ -126,10 +129,7 @@ class ServeLoop {
   enum class End { kInitExited, kStopped, kFailed };
 
   ServeLoop(const std::string& state_dir, const ContainerRecord& record, int init_pidfd, int sigfd)
-      : state_dir_(state_dir), record_(record), refresher_(state_dir, record),
-        // The state directory's mtime says when the last refresh ran (for
-        // `prochook ps`): one futimens per refresh, no extra file.
-        dir_fd_(::open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
+      : state_dir_(state_dir), record_(record), refresher_(state_dir, record), heartbeat_(state_dir),
         init_pidfd_(init_pidfd), sigfd_(sigfd) {}
 
   End Run() {
@@ -161,7 +161,7 @@ class ServeLoop {
     if (Idle(now) && now - last_refresh_ < idle_ms()) return;
     const RenderSummary done = refresher_.Refresh();
     last_refresh_ = now;
-    if (dir_fd_.valid()) ::futimens(dir_fd_.get(), nullptr);
+    heartbeat_.Beat(!done.rendered.empty(), done.problems);
     if (first && idle_ms() > 0) reads_.Watch(state_dir_, done.rendered);
   }
 
@@ -202,7 +202,7 @@ class ServeLoop {
   const std::string& state_dir_;
   const ContainerRecord& record_;
   Refresher refresher_;
-  UniqueFd dir_fd_;
+  Heartbeat heartbeat_;
   const int init_pidfd_;
   const int sigfd_;
   ReadWatch reads_;
@@ -246,7 +246,8 @@ RenderSummary RenderAllOnce(const std::string& state_dir, const ContainerRecord&
 int RunRenderer(const std::string& state_dir) {
   // First of all, leave the runtime's cgroup for prochook's own (see
   // README): done here, not by the hook, it costs the container's start
-  // nothing.
+  // nothing. What it logs is kept until the log is configured just below
+  // (common/log.h).
   JoinRendererCgroup();
   const UniqueFd log_fd = OpenRendererLog(state_dir);
   auto text = ReadFile(state_dir + "/" + kRecordFile);

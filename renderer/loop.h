@@ -17,6 +17,9 @@ int RunRenderer(const std::string& state_dir);
 struct RenderSummary {
   std::vector<std::string> rendered;  // paths relative to the state directory
   CpuView view;                       // the CPU view they were rendered with
+  // Each file failing now ("meminfo: <why>"), then each input degraded
+  // (ContainerRenderer::Degraded); empty when all is well.
+  std::vector<std::string> problems;
 };
 
 // Renders every file of the record into the state directory once (a file

@@ -23,6 +23,9 @@ inline constexpr char kRendererLogFile[] = "renderer.log";
 // Written by a renderer that runs without Landlock: the reason.
 inline constexpr char kUnsandboxedFile[] = "unsandboxed";
 inline constexpr char kHookLogFile[] = "hook.log";  // in the run dir, for all containers
+// What the renderer cannot do right now, one line each ("meminfo: ...");
+// absent when all is well. Read by `prochook ps`.
+inline constexpr char kProblemsFile[] = "problems";
 
 struct ContainerRecord {
   std::string id;

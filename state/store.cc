@@ -10,10 +10,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
 #include <vector>
 
 #include "common/fd.h"
 #include "common/log.h"
+#include "common/result.h"
 #include "state/record.h"
 
 namespace prochook {
@@ -49,30 +54,63 @@ bool InHostMountNamespace() {
   return self.st_ino == host.st_ino && self.st_dev == host.st_dev;
 }
 
-// Runs a program to completion with stdio on /dev/null (the hook's own
-// stdout and stderr belong to the runtime), in the host's mount namespace
-// when asked: the store is mounted there, so every engine's hooks, in
-// whatever namespace they run, share it and it outlives them.
+// Runs a program to completion, in the host's mount namespace when asked:
+// the store is mounted there, so every engine's hooks, in whatever
+// namespace they run, share it and it outlives them. Its stdout and stderr
+// do not go to ours (they belong to the runtime): they are captured, and on
+// failure the first kToolOutputBytes of them go to the log with the exit
+// status.
+constexpr size_t kToolOutputBytes = 2048;
+
 bool RunTool(const std::vector<const char*>& argv, bool enter_host_ns) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    LOG_WARN("store: %s", Error::Sys(std::string("pipe for ") + argv[0]).message().c_str());
+    return false;
+  }
   pid_t pid = ::fork();
-  if (pid < 0) return false;
   if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(out[1], 1);
+    ::dup2(out[1], 2);
     if (enter_host_ns) {
       int ns = ::open("/proc/1/ns/mnt", O_RDONLY | O_CLOEXEC);
-      if (ns < 0 || ::setns(ns, CLONE_NEWNS) != 0) _exit(126);
+      if (ns < 0 || ::setns(ns, CLONE_NEWNS) != 0) {
+        dprintf(2, "cannot enter the host's mount namespace: %s", strerror(errno));
+        _exit(126);
+      }
     }
-    int null = ::open("/dev/null", O_RDWR);
-    for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
     std::vector<char*> args;
     for (const char* a : argv) args.push_back(const_cast<char*>(a));
     args.push_back(nullptr);
     ::execv(argv[0], args.data());
     _exit(127);
   }
+  ::close(out[1]);
+  if (pid < 0) {
+    LOG_WARN("store: %s", Error::Sys(std::string("fork for ") + argv[0]).message().c_str());
+    ::close(out[0]);
+    return false;
+  }
+  std::string text;
+  char buf[512];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    text.append(buf, std::min(static_cast<size_t>(n), kToolOutputBytes - std::min(kToolOutputBytes, text.size())));
+  }
+  ::close(out[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  const std::string how = WIFEXITED(status) ? "exited " + std::to_string(WEXITSTATUS(status))
+                                            : "was killed by signal " + std::to_string(WTERMSIG(status));
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  LOG_WARN("store: %s %s: %s", argv[0], how.c_str(), text.empty() ? "(no output)" : text.c_str());
+  return false;
 }
 
 const char* FindTool(std::initializer_list<const char*> candidates) {

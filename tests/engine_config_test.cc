@@ -20,6 +20,12 @@ TEST_CASE("RenderHooksD is the hooks.d 1.0.0 document podman and CRI-O read") {
   CHECK_FALSE(IsProchookHooksD("not json"));
 }
 
+TEST_CASE("IsProchookContainerdSnippet knows prochook's snippet by its first line") {
+  CHECK(IsProchookContainerdSnippet(RenderContainerdSnippet("/usr/local/bin/prochook-runtime")));
+  CHECK_FALSE(IsProchookContainerdSnippet("# mine: prochook runtime\nversion = 2\n"));
+  CHECK_FALSE(IsProchookContainerdSnippet(""));
+}
+
 TEST_CASE("AddDockerRuntime merges into daemon.json keeping every other key in order") {
   const std::string have =
       R"({"log-level": "warn", "runtimes": {"other": {"path": "/x"}}, "data-root": "/d"})";
@@ -55,6 +61,12 @@ TEST_CASE("AddDockerRuntime merges into daemon.json keeping every other key in o
   auto only = RemoveDockerRuntime(AddDockerRuntime("{}", "/p", std::nullopt).value());
   CHECK(**only == "{}\n");
   CHECK_FALSE(RemoveDockerRuntime(have).value().has_value());
+
+  // A syntax error says where, for the operator to fix it by hand.
+  auto broken = AddDockerRuntime("{\"log-level\": \"warn\",\n \"debug\": tru}", "/p", std::nullopt);
+  REQUIRE_FALSE(broken.ok());
+  CHECK(broken.error().message().rfind("not valid JSON: parse error at line 2, column", 0) == 0);
+  CHECK(AddDockerRuntime("[]", "/p", std::nullopt).error().message() == "not a JSON object");
 
   for (const char* bad : {"{", "[]", R"({"runtimes": []})", "\"x\""}) {
     CAPTURE(bad);

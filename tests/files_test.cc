@@ -3,10 +3,16 @@
 // snapshot, so the files must agree with each other.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <map>
 #include <regex>
 #include <string>
 
+#include "common/io.h"
+#include "common/log.h"
 #include "renderer/files.h"
 #include "tests/testing.h"
 
@@ -256,4 +262,63 @@ TEST_CASE("ContainerRenderer hybrid: v1 cpu and memory, v2 io; missing controlle
   CHECK(Field(f.at("meminfo"), "MemFree") != "8388608");   // but the container's usage
   CHECK(f.at("diskstats") == " 254       0 vda 1 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
   CHECK(f.at("loadavg").find(" 1/1 1\n") != std::string::npos);
+}
+
+TEST_CASE("ContainerRenderer keeps the last CPU view when the host's CPUs or the cpuset cannot be read, and says so once") {
+  TempDir t;
+  auto files = HostFiles();
+  files.erase("sys/online");
+  files.merge(std::map<std::string, std::string>{
+      {"cg/cpuset/ct/cpuset.effective_cpus", "1-3\n"},
+      {"cg/cpu/ct/cpu.cfs_quota_us", "150000\n"},
+      {"cg/cpu/ct/cpu.cfs_period_us", "100000\n"},
+  });
+  t.Write(files);
+  // online unreadable from the start: a directory in its place (read: EISDIR).
+  std::filesystem::create_directories(t.path() + "/sys/online");
+  const std::string log_path = t.path() + "/renderer.log";
+  UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  ConfigureLog({.fd = log.get(), .syslog = false, .min = LogLevel::kInfo, .tag = "files_test"});
+  auto logged = [&] { return ReadFile(log_path).value(); };
+  ContainerRecord r = Record();
+  r.files = {"sys-cpu"};
+  for (const char* c : {"cpuset", "cpu"}) r.cgroups[c] = {1, t.path() + "/cg/" + c + "/ct", t.path() + "/cg/" + c};
+  ContainerRenderer renderer(r, {t.path() + "/proc", t.path() + "/sys"});
+
+  // No view yet: the CPUs this process may use stand in for online.
+  RenderAll(renderer, 0);
+  CHECK_FALSE(renderer.view().visible.empty());
+  CHECK(logged().find("warn: CPU view: host CPUs: read " + t.path() + "/sys/online") != std::string::npos);
+  CHECK(logged().find("using the CPUs this process may use until it can be read") != std::string::npos);
+  REQUIRE(renderer.Degraded().size() == 1);
+  CHECK(renderer.Degraded()[0].rfind("CPU view: host CPUs: ", 0) == 0);
+
+  std::filesystem::remove(t.path() + "/sys/online");
+  t.Write({{"sys/online", "0-3\n"}});
+  CHECK(RenderAll(renderer, 100).at("sys-cpu/online") == "0-1\n");
+  CHECK(renderer.view().visible == std::vector<int>{1, 2});
+  CHECK(logged().find("info: CPU view: computed again") != std::string::npos);
+  CHECK(renderer.Degraded().empty());
+
+  // Malformed, then empty: the last view stays (not one CPU), one warning.
+  const size_t before = logged().size();
+  t.Write({{"sys/online", "garbage\n"}});
+  CHECK(RenderAll(renderer, 200).at("sys-cpu/online") == "0-1\n");
+  CHECK(RenderAll(renderer, 300).at("sys-cpu/online") == "0-1\n");
+  CHECK(renderer.view().visible == std::vector<int>{1, 2});
+  const std::string warned = logged().substr(before);
+  CHECK(Count(warned, "CPU view: ") == 1);
+  CHECK(warned.find("bad CPU list item \"garbage\"; keeping the last one (2 CPUs)") != std::string::npos);
+  t.Write({{"sys/online", ""}});
+  RenderAll(renderer, 400);
+  CHECK(renderer.view().visible == std::vector<int>{1, 2});
+  CHECK(logged().find(t.path() + "/sys/online is empty; keeping the last one") != std::string::npos);
+
+  // The cpuset unreadable (emptied): the view is not widened to every CPU.
+  t.Write({{"sys/online", "0-3\n"}, {"cg/cpuset/ct/cpuset.effective_cpus", ""}});
+  CHECK(RenderAll(renderer, 500).at("sys-cpu/online") == "0-1\n");
+  CHECK(renderer.view().visible == std::vector<int>{1, 2});
+  CHECK(logged().find("the cpuset of " + t.path() + "/cg/cpuset/ct cannot be read; keeping the last one") !=
+        std::string::npos);
+  REQUIRE(renderer.Degraded().size() == 1);
 }

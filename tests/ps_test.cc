@@ -69,10 +69,13 @@ TEST_CASE("ListServed tells serving, stale, renderer-dead, container-gone and br
            {"d-gone/" + std::string(kRecordFile), RecordFor("d-gone", gone_pid, gone_start)},
            {"e-broken/" + std::string(kRecordFile), "{not json"},
            {"f-idle/" + std::string(kRecordFile), RecordFor("f-idle", getpid(), self_start)},
+           {"g-failing/" + std::string(kRecordFile), RecordFor("g-failing", getpid(), self_start)},
+           {"g-failing/" + std::string(kProblemsFile), "meminfo: read: Input/output error\nCPU view: kept   \n"},
            {"hook.log", "a file, not a container\n"}});
   REQUIRE(WriteRendererPid(t.path() + "/a-serving", renderer.pid).ok());
   REQUIRE(WriteRendererPid(t.path() + "/b-stale", renderer.pid).ok());
   REQUIRE(WriteRendererPid(t.path() + "/f-idle", renderer.pid).ok());
+  REQUIRE(WriteRendererPid(t.path() + "/g-failing", renderer.pid).ok());
   const auto now = std::chrono::system_clock::now();
   const time_t now_s = std::chrono::system_clock::to_time_t(now);
   SetMtime(t.path() + "/a-serving", now_s);
@@ -80,7 +83,7 @@ TEST_CASE("ListServed tells serving, stale, renderer-dead, container-gone and br
   SetMtime(t.path() + "/f-idle", now_s - 8);  // idle mode: refreshed every 10 s
 
   auto list = ListServed(t.path(), now);
-  REQUIRE(list.size() == 6);
+  REQUIRE(list.size() == 7);
   CHECK(list[0].id == "a-serving");
   CHECK(list[0].state == "serving");
   CHECK(list[0].renderer_pid == renderer.pid);
@@ -97,6 +100,16 @@ TEST_CASE("ListServed tells serving, stale, renderer-dead, container-gone and br
   CHECK_FALSE(list[4].problem.empty());
   CHECK(list[5].state == "idle");
   CHECK(list[5].idle_ms == 10000);
+  // Refreshed just now, but the renderer reports problems.
+  CHECK(list[6].state == "failing");
+  CHECK(list[6].problems == std::vector<std::string>{"meminfo: read: Input/output error", "CPU view: kept"});
+  CHECK(list[6].problem == "meminfo: read: Input/output error; CPU view: kept");
+  CHECK(RenderPsTable("xfs", {list[6]}).find(" failing: meminfo: read: Input/output error; CPU view: kept ") !=
+        std::string::npos);
+  auto j = nlohmann::json::parse(RenderPsJson("xfs", {list[6]}));
+  CHECK(j["containers"][0]["state"] == "failing");
+  CHECK(j["containers"][0]["problems"] == nlohmann::json({"meminfo: read: Input/output error", "CPU view: kept"}));
+  CHECK_FALSE(nlohmann::json::parse(RenderPsJson("xfs", {list[0]}))["containers"][0].contains("problems"));
   CHECK(ListServed(t.path() + "/missing", now).empty());
 }
 

@@ -378,11 +378,49 @@ TEST_CASE("conditions: a controller's cgroup removed under a running container: 
         CHECK(said <= 2);
         if (t.frozen.empty()) CHECK(log.find(dir) != std::string::npos);
         else CHECK(log.find(t.frozen + ": ") != std::string::npos);
+        // `prochook ps` says it too.
+        const auto ps = nlohmann::json::parse(Run({ProchookBinary(), "ps", "--json"}).out);
+        std::string state, problem;
+        for (const auto& e : ps["containers"]) {
+          if (e["id"] == c.id()) state = e["state"], problem = e.value("problem", "");
+        }
+        CHECK(state == "failing");
+        CHECK(problem.find(t.logged) != std::string::npos);
       }
     }
     // The harness still removes every cgroup it made.
     for (const std::string& p : parents) CHECK_MESSAGE(!fs::exists(p), p);
   }
+}
+
+TEST_CASE("conditions: a renderer whose every file fails stops its heartbeat, and ps says why") {
+  if (SkipUnlessReady({"nsenter"})) return;
+  // Only loadavg, which needs the cpu cgroup's task list: removing that
+  // cgroup makes every refresh fail.
+  Container c({.annotations = {{"io.prochook.files", "loadavg"},
+                               {"io.prochook.interval", "100ms"},
+                               {"io.prochook.idle", "off"}}});
+  REQUIRE(c.Start().exit_code == 0);
+  CHECK(Enter(c, {"cat", "/proc/loadavg"}).out != ReadText("/proc/loadavg"));  // served
+  EvacuateAndRemove(c, "cpu");
+  const std::string why = "loadavg: the container's tasks cannot be read";
+  REQUIRE(WaitFor(2s, [&] { return ReadText(c.state_dir() + "/renderer.log").find(why) != std::string::npos; }));
+  // Ten intervals without a written file: the state dir's mtime stays.
+  std::this_thread::sleep_for(200ms);
+  const auto last = fs::last_write_time(c.state_dir());
+  std::this_thread::sleep_for(1s);
+  CHECK(fs::last_write_time(c.state_dir()) == last);
+  CHECK(ReadText(c.state_dir() + "/problems") == why + "\n");
+  const auto ps = nlohmann::json::parse(Run({ProchookBinary(), "ps", "--json"}).out);
+  bool found = false;
+  for (const auto& e : ps["containers"]) {
+    if (e["id"] != c.id()) continue;
+    found = true;
+    CHECK(e["state"] == "failing");
+    CHECK(e["problems"] == nlohmann::json({why}));
+    CHECK(e["refreshed_ago_s"].get<double>() >= 1.0);
+  }
+  CHECK(found);
 }
 
 TEST_CASE("conditions: a controller's cgroup removed, then made again with the container moved back: its figures come back") {

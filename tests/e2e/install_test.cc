@@ -3,7 +3,12 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/e2e/harness.h"
 #include "tests/testing.h"
@@ -85,27 +90,109 @@ TEST_CASE("install writes each engine's piece, once; uninstall removes exactly t
   CHECK(Prochook({"uninstall", "--root", root}).out == "nothing to remove\n");
 }
 
-TEST_CASE("install refuses, changing nothing, when a piece is not its own to write") {
-  TempDir t;
-  const std::string root = t.path();
-  t.Write({{"etc/docker/daemon.json", "{not json"}});
-  auto before = Tree(root);
-  RunResult bad = Prochook({"install", "--root", root});
-  CHECK(bad.exit_code == 1);
-  CHECK(bad.err.find("daemon.json") != std::string::npos);
-  CHECK(bad.err.find("nothing was changed") != std::string::npos);
-  CHECK(Tree(root) == before);
+// Every file and link under root whose name says it is a temporary.
+std::vector<std::string> Temporaries(const std::string& root) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.path().filename().string().find("tmp") != std::string::npos) out.push_back(e.path().string());
+  }
+  return out;
+}
 
-  // Only the engines asked for; a foreign hooks.d file is never touched.
+TEST_CASE("install leaves a daemon.json it cannot read or parse byte for byte, says why, and does the other engines") {
+  struct Case {
+    const char* what;
+    std::function<void(const std::string&)> make;  // puts the fault at the path
+    const char* says;
+  };
+  auto write = [](const char* text) {
+    return [text](const std::string& p) { std::ofstream(p, std::ios::binary) << text; };
+  };
+  const Case cases[] = {
+      {"invalid JSON", write("{\"log-level\": \"warn\",\n \"debug\": tru}\n"), "not valid JSON: parse error at line 2"},
+      {"not an object", write("[\"log-level\"]\n"), "not a JSON object"},
+      {"runtimes not an object", write("{\"runtimes\": []}\n"), "\"runtimes\" is not an object"},
+      {"a directory", [](const std::string& p) { fs::create_directories(p + "/conf"); }, "is a directory, not a file"},
+      {"a dangling symbolic link", [](const std::string& p) { fs::create_symlink("/nonexistent/daemon.json", p); },
+       "is a symbolic link to /nonexistent/daemon.json (which does not exist)"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    TempDir t;
+    const std::string root = t.path(), path = root + "/etc/docker/daemon.json";
+    fs::create_directories(root + "/etc/docker");
+    c.make(path);
+    const auto before = Tree(root);
+    const auto status = fs::symlink_status(path).type();
+    RunResult r = Prochook({"install", "--root", root});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("prochook: docker: " + path) == 0);
+    CHECK(r.err.find(c.says) != std::string::npos);
+    CHECK(r.err.find("then run prochook install again (nothing changed for docker)") != std::string::npos);
+    // Left as it was; the other engines are installed.
+    CHECK(fs::symlink_status(path).type() == status);
+    auto after = Tree(root);
+    for (const auto& [rel, content] : before) CHECK(after[rel] == content);
+    CHECK(after.count("/usr/share/containers/oci/hooks.d/prochook.json"));
+    CHECK(after.count("/etc/containerd/prochook.toml"));
+    CHECK_FALSE(after.count("/etc/docker/daemon.json.prochook-backup"));
+    CHECK(Temporaries(root).empty());
+    // Uninstall refuses it the same way and removes the rest.
+    RunResult un = Prochook({"uninstall", "--root", root});
+    CHECK(un.exit_code == 1);
+    CHECK(un.err.find("then run prochook uninstall again") != std::string::npos);
+    CHECK(fs::symlink_status(path).type() == status);
+    CHECK_FALSE(fs::exists(root + "/etc/containerd/prochook.toml"));
+  }
+}
+
+TEST_CASE("install keeps every key of a valid daemon.json, with its mode, and backs it up once") {
+  TempDir t;
+  const std::string root = t.path(), path = root + "/etc/docker/daemon.json";
+  const std::string original = "{\"log-level\": \"warn\", \"data-root\": \"/srv/docker\", \"runtimes\": {\"other\": {\"path\": \"/x\"}}}";
+  t.Write({{"etc/docker/daemon.json", original}});
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  RunResult r = Prochook({"install", "--root", root, "--engines", "docker"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  auto j = nlohmann::json::parse(ReadText(path));
+  CHECK(j["log-level"] == "warn");
+  CHECK(j["data-root"] == "/srv/docker");
+  CHECK(j["runtimes"]["other"]["path"] == "/x");
+  CHECK(j["runtimes"]["prochook"]["runtimeArgs"] == nlohmann::json({"runtime"}));
+  CHECK(fs::status(path).permissions() == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+  CHECK(ReadText(path + ".prochook-backup") == original);
+  CHECK(Temporaries(root).empty());
+
+  // Uninstall edits it again; the backup stays the file before prochook.
+  CHECK(Prochook({"uninstall", "--root", root, "--engines", "docker"}).exit_code == 0);
+  CHECK(nlohmann::json::parse(ReadText(path)) == nlohmann::json::parse(original));
+  CHECK(ReadText(path + ".prochook-backup") == original);
+  CHECK(Temporaries(root).empty());
+}
+
+TEST_CASE("install refuses pieces that are not its own to write, and only those") {
+  // A foreign hooks.d file is never touched; docker is still done.
   TempDir u;
   u.Write({{"usr/share/containers/oci/hooks.d/prochook.json", "{\"hook\": {\"path\": \"/other\"}}"}});
-  CHECK(Prochook({"install", "--root", u.path(), "--engines", "podman"}).exit_code == 1);
-  RunResult docker = Prochook({"install", "--root", u.path(), "--engines", "docker"});
-  CHECK(docker.exit_code == 0);
+  RunResult podman = Prochook({"install", "--root", u.path(), "--engines", "podman,docker"});
+  CHECK(podman.exit_code == 1);
+  CHECK(podman.err.find("is not prochook's; move it away first") != std::string::npos);
+  CHECK(podman.out.find("docker: wrote") != std::string::npos);
   auto tree = Tree(u.path());
   CHECK(tree.size() == 2);  // the foreign file and daemon.json
+  CHECK(tree.at("/usr/share/containers/oci/hooks.d/prochook.json") == "{\"hook\": {\"path\": \"/other\"}}");
   RunResult un = Prochook({"uninstall", "--root", u.path()});
   CHECK(un.out.find("is not prochook's; left alone") != std::string::npos);
   CHECK(fs::exists(u.path() + "/usr/share/containers/oci/hooks.d/prochook.json"));
   CHECK(Prochook({"install", "--engines", "rkt", "--root", u.path()}).exit_code == 2);
+
+  // An operator's own /etc/containerd/prochook.toml is not overwritten.
+  TempDir v;
+  v.Write({{"etc/containerd/prochook.toml", "# mine\nversion = 2\n"}});
+  RunResult containerd = Prochook({"install", "--root", v.path(), "--engines", "containerd"});
+  CHECK(containerd.exit_code == 1);
+  CHECK(containerd.err.find("prochook.toml exists and is not prochook's") != std::string::npos);
+  CHECK(ReadText(v.path() + "/etc/containerd/prochook.toml") == "# mine\nversion = 2\n");
 }

@@ -25,6 +25,12 @@ payload=$(mktemp -d)
 trap 'rm -rf "$payload"' EXIT
 install -m 0755 bazel-bin/prochook tests/vm/guest-init.sh "$payload/"
 for t in "${tests[@]}"; do install -m 0755 "bazel-bin/tests/e2e/$t" "$payload/"; done
+# Cases left out in the guest, with why: they time the renderer's wakeups
+# against wall-clock bounds that software emulation (TCG) cannot meet.
+# They run on the host with every other case.
+cat > "$payload/excludes" <<'EXCLUDES'
+runc_test *tight loop does not make the renderer wake*
+EXCLUDES
 rm -f "$out/payload.img"
 mke2fs -q -t ext4 -d "$payload" "$out/payload.img" 256M || fail "making the payload disk failed"
 
