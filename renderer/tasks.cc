@@ -120,7 +120,9 @@ Result<> TaskSampler::ReadList(const CgroupDir& cg, const std::string& proc) {
 // process (do_task_stat(whole=1)): reading it for each of 20,000 threads of
 // one process is O(threads^2), about 10 ms a read here. A thread's own
 // /proc/<tid>/task/<tid>/stat is O(1), ~15 us here: 256 of them are ~4 ms
-// of the renderer's CPU per refresh, whatever the container does, and every
+// of the renderer's CPU per refresh, whatever the container does (measured
+// with the files read, a refresh a second: 1 tick of CPU per 10 s with one
+// thread, 6 with 1,000, 9 with 20,000; bench/costs.py), and every
 // container of up to 256 threads is still counted exactly. Above that, the
 // count is a sample of `budget` threads scaled up: for a fraction p of
 // threads running, one sample's relative standard error is about
