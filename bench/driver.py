@@ -12,7 +12,9 @@ and measures:
      prochook, alternating;
   4. staleness: the age of the files when read, at 1 s and 100 ms;
   5. scale: 100 and 500 long-running containers;
-  6. the pure renderers at 2, 64 and 256 host CPUs (bench/renderers_bench).
+  6. the pure renderers at 2, 64 and 256 host CPUs (bench/renderers_bench);
+  7, 8. costs a container controls (bench/costs.py): loadavg sampling by
+     thread count, the hook's repair by containers served.
 Writes report.md and report.json into --out. Everything it starts (containers,
 cgroups, LXCFS, its work directory) is removed at the end, also on failure.
 """
@@ -31,6 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import costs
 
 RUN_DIR = "/run/prochook"
 FILES = ["meminfo", "stat", "cpuinfo", "uptime", "loadavg"]
@@ -94,7 +98,7 @@ class Containers:
         self.bundles = {}
 
     def bundle(self, name, args, hook=True, annotations=None, mounts=(), memory=256 * MIB,
-               hook_argv=None):
+               hook_argv=None, hook_env=None):
         """A bundle whose rootfs is an empty tree with the host's /usr bound
         read-only; limited to `memory` and one CPU's worth of quota. Its
         createRuntime and poststop hooks run prochook, or hook_argv."""
@@ -123,6 +127,8 @@ class Containers:
         if hook:
             argv = hook_argv or [self.prochook, "hook"]
             h = {"path": argv[0], "args": [os.path.basename(argv[0])] + argv[1:]}
+            if hook_env:
+                h["env"] = hook_env
             c["hooks"] = {"createRuntime": [h], "poststop": [h]}
         with open(os.path.join(b, "config.json"), "w") as f:
             json.dump(c, f)
@@ -202,7 +208,7 @@ class Bench:
         self.work = tempfile.mkdtemp(prefix="prochook-bench-")
         os.makedirs(os.path.join(self.work, "bin"))
         for name, src in [("prochook", args.prochook), ("read_bench", args.read_bench),
-                          ("renderers_bench", args.renderers_bench)]:
+                          ("renderers_bench", args.renderers_bench), ("idle_threads", args.idle_threads)]:
             shutil.copy(src, os.path.join(self.work, "bin", name))
         self.bin = os.path.join(self.work, "bin")
         self.ct = Containers(self.work, os.path.join(self.bin, "prochook"))
@@ -587,6 +593,7 @@ def markdown(r, command):
         for base, v in rows.items():
             out.append(f"| {base} | " + " | ".join(fmt_range(v[c], 1e3, 2) if c in v else "" for c in cols) + " |")
         out.append("")
+    out.extend(costs.markdown(r))
     return "\n".join(out)
 
 
@@ -626,8 +633,9 @@ def main():
     ap.add_argument("--prochook", required=True)
     ap.add_argument("--read-bench", required=True)
     ap.add_argument("--renderers-bench", required=True)
+    ap.add_argument("--idle-threads", required=True)
     ap.add_argument("--out", required=True, help="directory for report.md and report.json")
-    ap.add_argument("--only", default="read,cost,start,scale,renderers",
+    ap.add_argument("--only", default="read,cost,start,scale,renderers,loadcost,repaircost",
                     help="comma-separated sections (default: all)")
     ap.add_argument("--scale", default="100,500", help="container counts for the scale section")
     ap.add_argument("--window", type=float, default=30, help="seconds per CPU/staleness window")
@@ -643,7 +651,8 @@ def main():
 
     bench = Bench(args)
     sections = {"read": bench.read_latency, "cost": bench.renderer_cost, "start": bench.start_overhead,
-                "scale": bench.scale, "renderers": bench.renderers}
+                "scale": bench.scale, "renderers": bench.renderers,
+                "loadcost": lambda: costs.loadavg_cost(bench), "repaircost": lambda: costs.repair_cost(bench)}
     try:
         bench.machine()
         for name in args.only.split(","):

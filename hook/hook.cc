@@ -192,10 +192,13 @@ int RunHook(const HookArgs& args, std::string_view state_text) {
   Deadline deadline;
   const int code = HandleStage(args, *state, start, &deadline);
   clock.Mark(args.stage.empty() ? "hook" : args.stage.c_str());
-  // Every hook invocation also repairs the other containers' state: a
+  // Every hook invocation also repairs some other containers' state: a
   // renderer that died is restarted, the state of a gone container removed.
-  // Never at the cost of this container's start: it stops at the deadline.
-  const RepairReport repair = Repair(args.run_dir, state->id, deadline.At());
+  // Never at the cost of this container's start: a few directories in turn
+  // (repair.h), and it stops at the deadline.
+  const bool stopping = args.stage == "poststop" || state->status == "stopped";
+  const RepairReport repair =
+      Repair(args.run_dir, state->id, deadline.At(), stopping ? kRepairOnStop : kRepairOnStart);
   for (const auto& id : repair.removed) LOG_INFO("repair: removed the state of gone container %s", id.c_str());
   for (const auto& p : repair.problems) LOG_WARN("repair: %s", p.c_str());
   clock.Mark("repair");

@@ -1,17 +1,20 @@
 #include "hook/repair.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <ctime>
 
-#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
+#include "common/fd.h"
 #include "common/io.h"
 #include "common/log.h"
 #include "common/proc.h"
+#include "common/text.h"
 #include "hook/spawn.h"
 #include "state/record.h"
 #include "state/state_dir.h"
@@ -19,17 +22,59 @@
 namespace prochook {
 namespace {
 
-std::vector<std::string> StateDirNames(const std::string& run_dir) {
+// Names of the state directories in run_dir in directory order, at most
+// `max` of them, from `from` (a directory offset as getdents64 gives in
+// d_off; 0 is the start). next: where the following ones begin, 0 once the
+// listing reached its end. The kernel reads the directory a 4 KiB buffer at
+// a time, so a short slice costs the same whatever the number of
+// directories. Offsets are stable cookies on XFS and tmpfs (NFS relies on
+// them); a bad one only makes a pass skip or repeat names.
+struct DirSlice {
   std::vector<std::string> names;
-  DIR* d = ::opendir(run_dir.c_str());
-  if (d == nullptr) return names;
-  while (struct dirent* e = ::readdir(d)) {
-    if (e->d_type != DT_DIR || !ValidateContainerId(e->d_name)) continue;
-    names.push_back(e->d_name);
+  uint64_t next = 0;
+};
+
+DirSlice ListStateDirs(const std::string& run_dir, uint64_t from, size_t max) {
+  DirSlice out;
+  UniqueFd fd(::open(run_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return out;
+  if (::lseek(fd.get(), static_cast<off_t>(from), SEEK_SET) < 0) return out;
+  alignas(struct dirent64) char buf[4096];
+  for (;;) {
+    const ssize_t n = ::getdents64(fd.get(), buf, sizeof buf);
+    if (n <= 0) {  // the end (or an error): the next slice starts over
+      out.next = 0;
+      return out;
+    }
+    for (ssize_t off = 0; off < n;) {
+      const auto* e = reinterpret_cast<const struct dirent64*>(buf + off);
+      off += e->d_reclen;
+      out.next = static_cast<uint64_t>(e->d_off);
+      // Every directory but the dot entries is a container's; its name is
+      // the state directory's business (state_dir.cc), not repair's.
+      if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
+      out.names.push_back(e->d_name);
+      if (out.names.size() == max) return out;
+    }
   }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
+}
+
+// The directory offset where the hook's next bounded repair starts.
+uint64_t ReadCursor(const std::string& run_dir) {
+  auto text = ReadFile(run_dir + "/" + kRepairCursorFile);
+  if (!text) return 0;
+  return ParseU64(Trim(*text)).value_or(0);
+}
+
+// Rewritten in place at a fixed width: no rename, no truncation, and
+// concurrent hooks at worst repair the same directories twice.
+void WriteCursor(const std::string& run_dir, uint64_t next) {
+  UniqueFd fd(::open((run_dir + "/" + kRepairCursorFile).c_str(),
+                     O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd.valid()) return;
+  char line[32];
+  const int len = std::snprintf(line, sizeof line, "%020llu\n", static_cast<unsigned long long>(next));
+  (void)PwriteAll(fd.get(), std::string_view(line, static_cast<size_t>(len)), 0);
 }
 
 enum class Outcome { kHealthy, kRestarted, kRemoved };
@@ -99,18 +144,23 @@ Result<Outcome> RepairOne(const std::string& dir) {
 }  // namespace
 
 RepairReport Repair(const std::string& run_dir, const std::string& skip_id,
-                    std::chrono::steady_clock::time_point stop_by) {
+                    std::chrono::steady_clock::time_point stop_by, size_t max_dirs) {
   RepairReport report;
-  for (const std::string& id : StateDirNames(run_dir)) {
-    if (id == skip_id) continue;
+  const bool bounded = max_dirs != kRepairAll;
+  const DirSlice slice = ListStateDirs(run_dir, bounded ? ReadCursor(run_dir) : 0, max_dirs);
+  if (bounded) WriteCursor(run_dir, slice.next);
+  const std::string skip = skip_id.empty() ? "" : StateDirPath(run_dir, skip_id);
+  for (const std::string& name : slice.names) {
+    const std::string dir = run_dir + "/" + name;
+    if (dir == skip) continue;
     if (std::chrono::steady_clock::now() >= stop_by) break;
-    auto outcome = RepairOne(StateDirPath(run_dir, id));
+    auto outcome = RepairOne(dir);
     if (!outcome) {
-      report.problems.push_back(id + ": " + outcome.error().message());
+      report.problems.push_back(name + ": " + outcome.error().message());
     } else if (*outcome == Outcome::kRestarted) {
-      report.restarted.push_back(id);
+      report.restarted.push_back(name);
     } else if (*outcome == Outcome::kRemoved) {
-      report.removed.push_back(id);
+      report.removed.push_back(name);
     }
   }
   return report;

@@ -210,7 +210,7 @@ std::optional<TaskSample> ContainerRenderer::SampleContainerTasks() {
                         : Cgroup("pids").present() ? Cgroup("pids")
                                                    : Cgroup("memory");
   if (!cg.present()) return std::nullopt;
-  auto sample = SampleTasks(cg, host_.proc);
+  auto sample = tasks_.Sample(cg, Cgroup("pids"), host_.proc);
   if (!sample) return std::nullopt;
   return *sample;
 }

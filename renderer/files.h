@@ -86,6 +86,7 @@ class ContainerRenderer {
   int cpuinfo_age_ = 0;
   CpuView view_;
   StatState stat_;
+  TaskSampler tasks_;
   LoadAverage load_;
 };
 

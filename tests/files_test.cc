@@ -59,7 +59,8 @@ std::map<std::string, std::string> HostFiles() {
        "19003 108 4451704 3473 1705 825\n"},
       // The container's one task, pid 4242 on the host, 1 in its namespace.
       {"proc/4242/stat", "4242 (sleep) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 500000 0 0\n"},
-      {"proc/4242/status", "Name:\tsleep\nNSpid:\t4242\t1\n"},
+      {"proc/4242/task/4242/stat", "4242 (sleep) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 500000 0 0\n"},
+      {"proc/4242/task/4242/status", "Name:\tsleep\nNSpid:\t4242\t1\n"},
       {"sys/online", "0-3\n"},
   };
 }

@@ -3,7 +3,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <filesystem>
 #include <future>
+#include <map>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -13,6 +17,7 @@
 #include "tests/testing.h"
 
 using namespace prochook;
+using prochook::testing::OpenWatch;
 using prochook::testing::TempDir;
 
 namespace {
@@ -48,21 +53,22 @@ TEST_CASE("ParseNsPid takes the innermost namespace's pid") {
   CHECK_FALSE(ParseNsPid("NSpid:\t12x\n").ok());
 }
 
-TEST_CASE("SampleTasks walks descendant cgroups and a fake proc root") {
+TEST_CASE("TaskSampler walks descendant cgroups and a fake proc root") {
   TempDir t;
   t.Write({
       {"cpu/ct/tasks", "10\n11\n13\n"},  // 13 has exited
       {"cpu/ct/sub/tasks", "30\n"},
       {"cpu/ct/sub/deeper/tasks", "12\n"},
       {"cpu/other/tasks", "99\n"},  // a sibling: not the container's
-      {"proc/10/stat", "10 (sh) S 1 10 10 0 -1 4194560\n"},
-      {"proc/11/stat", "11 (busy loop) R 10 10 10 0\n"},
-      {"proc/12/stat", "12 (dd) D 10 10 10 0\n"},
-      {"proc/30/stat", "30 (kworker-ish) I 10 10 10 0\n"},
-      {"proc/30/status", "Name:\tx\nNSpid:\t30\t5\n"},
-      {"proc/99/stat", "99 (other) R 1\n"},
+      {"proc/10/task/10/stat", "10 (sh) S 1 10 10 0 -1 4194560\n"},
+      {"proc/11/task/11/stat", "11 (busy loop) R 10 10 10 0\n"},
+      {"proc/12/task/12/stat", "12 (dd) D 10 10 10 0\n"},
+      {"proc/30/task/30/stat", "30 (kworker-ish) I 10 10 10 0\n"},
+      {"proc/30/task/30/status", "Name:\tx\nNSpid:\t30\t5\n"},
+      {"proc/99/task/99/stat", "99 (other) R 1\n"},
   });
-  auto s = SampleTasks({1, t.path() + "/cpu/ct", t.path() + "/cpu"}, t.path() + "/proc");
+  TaskSampler sampler;
+  auto s = sampler.Sample({1, t.path() + "/cpu/ct", t.path() + "/cpu"}, {}, t.path() + "/proc");
   REQUIRE(s.ok());
   CHECK(s->total == 4);
   CHECK(s->running == 1);
@@ -70,7 +76,7 @@ TEST_CASE("SampleTasks walks descendant cgroups and a fake proc root") {
   CHECK(s->last_pid == 5);         // tid 30, the largest, is 5 inside
 }
 
-TEST_CASE("SampleTasks over the real /proc with this process's threads") {
+TEST_CASE("TaskSampler over the real /proc with this process's threads") {
   std::promise<pid_t> tid_promise;
   std::promise<void> release;
   std::thread sleeper([&] {
@@ -81,7 +87,8 @@ TEST_CASE("SampleTasks over the real /proc with this process's threads") {
   TempDir t;
   t.Write({{"cg/ct/cgroup.threads", std::to_string(::gettid()) + "\n"},
            {"cg/ct/child/cgroup.threads", std::to_string(sleeper_tid) + "\n999999999\n"}});
-  auto s = SampleTasks({2, t.path() + "/cg/ct", t.path() + "/cg"});
+  TaskSampler sampler;
+  auto s = sampler.Sample({2, t.path() + "/cg/ct", t.path() + "/cg"});
   const pid_t newest = std::max(::gettid(), sleeper_tid);
   auto status = ReadFile("/proc/" + std::to_string(newest) + "/status");
   release.set_value();
@@ -93,10 +100,116 @@ TEST_CASE("SampleTasks over the real /proc with this process's threads") {
   CHECK(s->last_pid == ParseNsPid(*status).value());
 }
 
-TEST_CASE("SampleTasks fails without the cgroup's own list") {
+TEST_CASE("TaskSampler fails without the cgroup's own list") {
   TempDir t;
-  CHECK_FALSE(SampleTasks({2, t.path() + "/gone", t.path()}).ok());
-  CHECK_FALSE(SampleTasks({0, t.path(), t.path()}).ok());
+  TaskSampler sampler;
+  CHECK_FALSE(sampler.Sample({2, t.path() + "/gone", t.path()}).ok());
+  CHECK_FALSE(sampler.Sample({0, t.path(), t.path()}).ok());
+}
+
+namespace {
+
+// A v2 container of n threads, tids 1000..1000+n-1, whose states come from
+// state_of(i); every stat file watched for opens.
+struct ThreadTree {
+  template <typename F>
+  ThreadTree(int n, F state_of) {
+    std::map<std::string, std::string> files;
+    std::string list;
+    for (int i = 0; i < n; ++i) {
+      const std::string tid = std::to_string(1000 + i);
+      list += tid + "\n";
+      files["proc/" + tid + "/task/" + tid + "/stat"] = tid + " (t) " + state_of(i) + " 1 1 1 0\n";
+    }
+    files["cg/ct/cgroup.threads"] = list;
+    t.Write(files);
+    for (int i = 0; i < n; ++i) {
+      const std::string tid = std::to_string(1000 + i);
+      watch.Add(t.path() + "/proc/" + tid + "/task/" + tid + "/stat");
+    }
+  }
+  CgroupDir cg() const { return {2, t.path() + "/cg/ct", t.path() + "/cg"}; }
+  std::string proc() const { return t.path() + "/proc"; }
+
+  TempDir t;
+  OpenWatch watch;
+};
+
+}  // namespace
+
+TEST_CASE("TaskSampler opens at most its budget of stat files a sample, every thread in turn") {
+  // Before the bound, every sample opened all 1000 (and each /proc/<tid>/stat
+  // summed over the whole process).
+  ThreadTree tree(1000, [](int) { return "S"; });
+  TaskSampler sampler;  // kTaskStatBudget
+  std::set<std::string> all;
+  for (int i = 0; i < 4; ++i) {
+    auto s = sampler.Sample(tree.cg(), {}, tree.proc());
+    REQUIRE(s.ok());
+    CHECK(s->total == 1000);  // no pids cgroup: the list's size
+    const std::set<std::string> opened = tree.watch.Opened();
+    CHECK(opened.size() <= kTaskStatBudget);
+    CHECK(opened.size() >= kTaskStatBudget - 1);  // the pass ends within the 4th
+    all.insert(opened.begin(), opened.end());
+  }
+  CHECK(all.size() == 1000);  // ceil(1000 / 256) samples read every thread once
+}
+
+TEST_CASE("TaskSampler scales the sampled counts up to the container's thread count") {
+  // 400 threads, budget 100: every 4th running, every 10th blocked, and
+  // tids 1000..1099 (the first batch) of which 20 have exited.
+  ThreadTree tree(400, [](int i) { return i % 4 == 0 ? "R" : i % 10 == 5 ? "D" : "S"; });
+  for (int i = 80; i < 100; ++i) {
+    std::filesystem::remove_all(tree.proc() + "/" + std::to_string(1000 + i));
+  }
+  tree.t.Write({{"pids/ct/pids.current", "2000\n"}});
+  const CgroupDir pids{2, tree.t.path() + "/pids/ct", tree.t.path() + "/pids"};
+  TaskSampler sampler(100);
+
+  // Batch 1: tids 1000..1099, 80 alive: 20 running (i % 4 == 0, i < 80),
+  // 8 blocked (i = 5, 15, ..., 75); scaled to pids.current's 2000:
+  // 20 * 2000 / 80 = 500, 8 * 2000 / 80 = 200.
+  auto s = sampler.Sample(tree.cg(), pids, tree.proc());
+  REQUIRE(s.ok());
+  CHECK(s->total == 2000);
+  CHECK(s->running == 500);
+  CHECK(s->uninterruptible == 200);
+  // Batch 2: 100..199, all alive: 25 running, 10 blocked (i % 10 == 5 is
+  // odd, never running): 25 * 2000 / 100 = 500, 10 * 2000 / 100 = 200.
+  s = sampler.Sample(tree.cg(), pids, tree.proc());
+  REQUIRE(s.ok());
+  CHECK(s->running == 500);
+  CHECK(s->uninterruptible == 200);
+  // Without a pids cgroup the total is the list's 400: 25 * 400 / 100 = 100.
+  s = sampler.Sample(tree.cg(), {}, tree.proc());
+  REQUIRE(s.ok());
+  CHECK(s->total == 400);
+  CHECK(s->running == 100);
+  CHECK(s->uninterruptible == 40);
+}
+
+TEST_CASE("A rotating sample's load average converges on the exact one") {
+  // 250 threads of which 75 run, bunched together (the worst case for a
+  // sample taken in turn), 64 read a sample: one sample may see all or none
+  // of them, but after two hours of a sample every 5 s (what the averages
+  // fold; the renderer samples every interval) the 5- and 15-minute
+  // averages are within 5%.
+  ThreadTree tree(250, [](int i) { return i < 75 ? "R" : "S"; });
+  TaskSampler sampler(64);
+  LoadAverage estimated, exact;
+  for (int64_t t = 0; t <= 7200; t += 5) {
+    auto s = sampler.Sample(tree.cg(), {}, tree.proc());
+    REQUIRE(s.ok());
+    estimated.Sample(s->running, t * 1000);
+    exact.Sample(75, t * 1000);
+    tree.watch.Opened();  // keeps inotify's queue short
+  }
+  MESSAGE("estimated ", RenderLoadavg(estimated, {}), "exact ", RenderLoadavg(exact, {}));
+  CHECK(exact.avenrun()[2] == 75 * kFixed1);
+  for (int i : {1, 2}) {
+    const double e = static_cast<double>(estimated.avenrun()[i]);
+    CHECK(std::abs(e - 75.0 * kFixed1) / (75.0 * kFixed1) < 0.05);
+  }
 }
 
 TEST_CASE("A constant load of 1 for 60 s follows the kernel's recurrence") {

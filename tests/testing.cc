@@ -1,5 +1,9 @@
 #include "tests/testing.h"
 
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +28,37 @@ void TempDir::Write(const std::map<std::string, std::string>& files) const {
     std::filesystem::create_directories(p.parent_path());
     std::ofstream(p, std::ios::binary | std::ios::trunc) << content;
   }
+}
+
+OpenWatch::OpenWatch() : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
+  if (fd_ < 0) throw std::runtime_error("inotify_init1 failed");
+}
+
+OpenWatch::~OpenWatch() { ::close(fd_); }
+
+void OpenWatch::Add(const std::string& path) {
+  const int wd = ::inotify_add_watch(fd_, path.c_str(), IN_OPEN);
+  if (wd < 0) throw std::runtime_error("inotify_add_watch " + path + " failed");
+  paths_[wd] = path;
+}
+
+std::set<std::string> OpenWatch::Opened() {
+  std::set<std::string> out;
+  alignas(struct inotify_event) char buf[64 << 10];
+  for (;;) {
+    const ssize_t n = ::read(fd_, buf, sizeof buf);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      break;  // EAGAIN: drained
+    }
+    for (ssize_t off = 0; off < n;) {
+      const auto* e = reinterpret_cast<const struct inotify_event*>(buf + off);
+      if (e->mask & IN_Q_OVERFLOW) throw std::runtime_error("inotify queue overflowed");
+      if (auto it = paths_.find(e->wd); it != paths_.end()) out.insert(it->second);
+      off += static_cast<ssize_t>(sizeof(struct inotify_event) + e->len);
+    }
+  }
+  return out;
 }
 
 }  // namespace prochook::testing

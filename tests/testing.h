@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 namespace prochook::testing {
@@ -20,6 +21,24 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// Which of the watched paths were opened (inotify IN_OPEN): a file, or a
+// directory or any file in it. For tests that bound what code reads.
+class OpenWatch {
+ public:
+  OpenWatch();
+  ~OpenWatch();
+  OpenWatch(const OpenWatch&) = delete;
+  OpenWatch& operator=(const OpenWatch&) = delete;
+
+  void Add(const std::string& path);
+  // The watched paths opened since the last call.
+  std::set<std::string> Opened();
+
+ private:
+  int fd_;
+  std::map<int, std::string> paths_;  // by watch descriptor
 };
 
 }  // namespace prochook::testing

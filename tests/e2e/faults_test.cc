@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -108,7 +109,7 @@ TEST_CASE("faults: a hung renderer leaves the last content; repair replaces it o
   CHECK(state() == "serving");
 }
 
-TEST_CASE("faults: the next container's hook repairs a dead renderer") {
+TEST_CASE("faults: the next containers' hooks repair a dead renderer within the bound") {
   if (SkipUnlessReady()) return;
   Container a({.annotations = {{"io.prochook.interval", "100ms"}}});
   REQUIRE(a.Start().exit_code == 0);
@@ -116,8 +117,17 @@ TEST_CASE("faults: the next container's hook repairs a dead renderer") {
   KillRenderer(first);
   CHECK_FALSE(Refreshing(a));
 
-  Container b({});
-  REQUIRE(b.Start().exit_code == 0);
+  // A start's hook looks at two state directories in turn (hook/repair.h):
+  // with D of them, a is reached within ceil(D / 2) + 1 starts; each start
+  // adds one, so D + 2 starts are enough.
+  const auto dirs = std::distance(fs::directory_iterator(fs::path(a.state_dir()).parent_path()),
+                                  fs::directory_iterator());
+  std::vector<std::unique_ptr<Container>> next;
+  for (long i = 0; i < static_cast<long>(dirs) + 2 && RendererPid(a) == first; ++i) {
+    next.push_back(std::make_unique<Container>(Container::Options{}));
+    REQUIRE(next.back()->Start().exit_code == 0);
+  }
+  INFO(next.size() << " starts, " << dirs << " entries in the run directory");
   CHECK(RendererPid(a) != first);
   CHECK(Alive(RendererPid(a)));
   CHECK(Refreshing(a));
