@@ -104,7 +104,7 @@ RepairReport Repair(const std::string& run_dir, const std::string& skip_id,
   for (const std::string& id : StateDirNames(run_dir)) {
     if (id == skip_id) continue;
     if (std::chrono::steady_clock::now() >= stop_by) break;
-    auto outcome = RepairOne(StateDirPath(run_dir, id));
+    auto outcome = RepairOne(run_dir + "/" + id);  // id: a directory name (StateDirName)
     if (!outcome) {
       report.problems.push_back(id + ": " + outcome.error().message());
     } else if (*outcome == Outcome::kRestarted) {

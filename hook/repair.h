@@ -17,8 +17,8 @@ struct RepairReport {
   std::vector<std::string> problems;   // "id: why" for directories left alone
 };
 
-// skip_id: a container the caller is setting up (its directory is locked
-// anyway). Directories locked by a hook in progress are skipped. Stops,
+// skip_id: the directory name (StateDirName) of a container the caller is
+// setting up (its directory is locked anyway). Reports name directories. Directories locked by a hook in progress are skipped. Stops,
 // leaving the rest for the next run, once stop_by has passed.
 RepairReport Repair(const std::string& run_dir, const std::string& skip_id = "",
                     std::chrono::steady_clock::time_point stop_by =
