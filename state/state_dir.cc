@@ -96,8 +96,14 @@ Result<ContainerRecord> LoadRecord(const std::string& dir) {
 }
 
 bool InitAlive(const ContainerRecord& record) {
-  auto start = ReadProcessStartTime(record.pid);
-  return start && *start == record.pid_start;
+  auto stat = ReadFile("/proc/" + std::to_string(record.pid) + "/stat");
+  if (!stat) return false;
+  auto start = ParseStartTime(*stat);
+  // A zombie (state Z, after comm) has exited: runtimes report the
+  // container stopped, and run poststop, before it is reaped.
+  const size_t comm_end = stat->rfind(')');
+  const bool zombie = comm_end != std::string::npos && stat->compare(comm_end + 1, 2, " Z") == 0;
+  return start && *start == record.pid_start && !zombie;
 }
 
 Result<> WriteRendererPid(const std::string& dir, pid_t pid) {

@@ -44,7 +44,7 @@ Result<UniqueFd> LockStateDir(const std::string& dir, bool wait);
 // The directory's state.json.
 Result<ContainerRecord> LoadRecord(const std::string& dir);
 // Whether the record's init is still running as the process it names (pid
-// and start time): a directory whose init is alive is in use.
+// and start time, not a zombie): a directory whose init is alive is in use.
 bool InitAlive(const ContainerRecord& record);
 
 // renderer.pid holds "<pid> <start time>" so a recycled pid is never taken

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/io.h"
@@ -178,4 +180,30 @@ TEST_CASE("State directory names: the id and a stable hash of bundle and id") {
   CHECK(ValidateContainerId(name).ok());  // `repair` and `ps` list it
   const std::string long_id(300, 'x');
   CHECK(StateDirName(long_id, "/b").size() == kMaxIdInName + 1 + 16);
+}
+
+TEST_CASE("InitAlive: the recorded process, until it exits (a zombie counts as exited)") {
+  int go[2];
+  REQUIRE(::pipe(go) == 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(go[1]);
+    char c;
+    (void)!::read(go[0], &c, 1);
+    _exit(0);
+  }
+  ::close(go[0]);
+  ContainerRecord r;
+  r.pid = child;
+  r.pid_start = ReadProcessStartTime(child).value();
+  CHECK(InitAlive(r));
+  ContainerRecord other = r;
+  other.pid_start += 1;  // the same pid, another process
+  CHECK_FALSE(InitAlive(other));
+  ::close(go[1]);  // the child exits; not reaped yet
+  siginfo_t info;
+  REQUIRE(::waitid(P_PID, child, &info, WEXITED | WNOWAIT) == 0);
+  CHECK_FALSE(InitAlive(r));
+  ::waitpid(child, nullptr, 0);
+  CHECK_FALSE(InitAlive(r));
 }

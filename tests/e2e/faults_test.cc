@@ -65,7 +65,7 @@ TEST_CASE("faults: a killed renderer leaves the last content; repair restarts it
   RunResult repair = Run({ProchookBinary(), "repair"});
   INFO("repair: " << repair.out << repair.err);
   CHECK(repair.exit_code == 0);
-  CHECK(repair.out.find(c.id() + ": renderer restarted") != std::string::npos);
+  CHECK(repair.out.find(c.state_dir_name() + ": renderer restarted") != std::string::npos);
   const int second = RendererPid(c);
   CHECK(second != first);
   CHECK(Alive(second));
@@ -100,7 +100,7 @@ TEST_CASE("faults: a hung renderer leaves the last content; repair replaces it o
   std::this_thread::sleep_until(stopped + 6s);
   RunResult repair = Run({ProchookBinary(), "repair"});
   INFO("repair: " << repair.out << repair.err);
-  CHECK(repair.out.find(c.id() + ": renderer restarted") != std::string::npos);
+  CHECK(repair.out.find(c.state_dir_name() + ": renderer restarted") != std::string::npos);
   CHECK(WaitFor(5s, [&] { return !Alive(hung); }));
   CHECK(Alive(RendererPid(c)));
   CHECK(RendererPid(c) != hung);
@@ -136,7 +136,7 @@ TEST_CASE("faults: a container that exited while its renderer was dead leaves no
   REQUIRE(WaitFor(5s, [&] { return !Alive(init); }));
   REQUIRE(fs::exists(dir));
   RunResult repair = Run({ProchookBinary(), "repair"});
-  CHECK(repair.out.find(a.id() + ": container gone, state removed") != std::string::npos);
+  CHECK(repair.out.find(a.state_dir_name() + ": container gone, state removed") != std::string::npos);
   CHECK_FALSE(fs::exists(dir));
 }
 

@@ -2,13 +2,20 @@
 // namespace): two runc roots may each run a container "web" at once. Each
 // must get its own state, its own renderer and its own cleanup.
 #include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "common/io.h"
+#include "common/proc.h"
+#include "state/record.h"
+#include "state/state_dir.h"
 #include "tests/e2e/harness.h"
 
 namespace fs = std::filesystem;
@@ -53,6 +60,26 @@ int ListedAs(const std::string& id) {
   return n;
 }
 
+// A child that waits until killed; killed and reaped on scope exit. It
+// execs sleep so that no handler of the test's catches the signal.
+struct Sleeper {
+  pid_t pid = ::fork();
+  Sleeper() {
+    if (pid == 0) {
+      ::execl("/bin/sleep", "sleep", "100000", nullptr);
+      _exit(127);
+    }
+  }
+  ~Sleeper() { Kill(); }
+  void Kill() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    pid = -1;
+  }
+  bool Exited() const { return ::waitpid(pid, nullptr, WNOHANG) == pid; }
+};
+
 }  // namespace
 
 TEST_CASE("identity: one id in two runc roots, both running: each served, refreshed and cleaned up alone") {
@@ -91,4 +118,58 @@ TEST_CASE("identity: one id in two runc roots, both running: each served, refres
   b.Stop();
   CHECK(WaitFor(10s, [&] { return !fs::exists(b.state_dir()) && !Alive(b_renderer); }));
   CHECK(ListedAs(id) == 0);
+}
+
+// Two containers with one id and one bundle (two runtime roots) share a
+// state directory name: the one whose init runs keeps it.
+TEST_CASE("identity: a state directory whose init still runs is never taken over or removed by another hook") {
+  if (SkipUnlessReady()) return;
+  char tmpl[] = "/tmp/prochook-guard-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string tmp = tmpl;
+  struct Remove {
+    std::string path;
+    ~Remove() { fs::remove_all(path); }
+  } remove{tmp};
+  const std::string run = tmp + "/run", bundle = tmp + "/bundle";
+  fs::create_directories(bundle + "/rootfs");
+  Sleeper other_init, other_renderer, our_init;
+  const std::string dir = prochook::StateDirPath(run, "web", bundle);
+  REQUIRE(prochook::CreateStateDir(run, dir).ok());
+  prochook::ContainerRecord record;
+  record.id = "web";
+  record.pid = other_init.pid;
+  record.pid_start = prochook::ReadProcessStartTime(other_init.pid).value();
+  REQUIRE(prochook::WriteFileAtomic(dir + "/state.json", prochook::SerializeRecord(record), 0600).ok());
+  REQUIRE(prochook::WriteRendererPid(dir, other_renderer.pid).ok());
+  const std::string hook_log = run + "/hook.log";
+
+  for (const std::string policy : {"fail-open", "fail-closed"}) {
+    CAPTURE(policy);
+    std::ofstream(bundle + "/config.json")
+        << R"({"ociVersion":"1.0.2","root":{"path":"rootfs"},"annotations":{"io.prochook.policy":")" << policy
+        << R"("}})";
+    RunResult r = Run({ProchookBinary(), "hook", "--run-dir", run},
+                      R"({"id":"web","status":"creating","pid":)" + std::to_string(our_init.pid) +
+                          R"(,"bundle":")" + bundle + R"("})");
+    INFO("hook: " << r.err);
+    CHECK(r.exit_code == (policy == "fail-open" ? 0 : 1));
+    CHECK(r.err.find("belongs to another running container with this id (init " +
+                     std::to_string(other_init.pid) + ")") != std::string::npos);
+  }
+  // Our container's poststop: the directory is the other's.
+  const std::string stopped = R"({"id":"web","status":"stopped","pid":0,"bundle":")" + bundle + R"("})";
+  RunResult post = Run({ProchookBinary(), "hook", "poststop", "--run-dir", run}, stopped);
+  INFO("poststop: " << post.err);
+  CHECK(post.exit_code == 0);
+  CHECK(ReadText(dir + "/state.json") == prochook::SerializeRecord(record));
+  CHECK_FALSE(other_renderer.Exited());
+
+  // The other's poststop, once its init has exited, removes it.
+  other_init.Kill();
+  post = Run({ProchookBinary(), "hook", "poststop", "--run-dir", run}, stopped);
+  CHECK(post.exit_code == 0);
+  CHECK_FALSE(fs::exists(dir));
+  CHECK(WaitFor(2s, [&] { return other_renderer.Exited(); }));
+  other_renderer.pid = -1;
 }
