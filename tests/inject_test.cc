@@ -75,8 +75,10 @@ class NamespacedChild {
     char c = 0;
     const bool started = pid_ > 0 && ::read(ready[0], &c, 1) == 1;
     ::close(ready[0]);
-    REQUIRE_MESSAGE(started, "the namespaced child did not start (clone3: " << (pid_ < 0 ? errno : 0) << ")");
-    pidfd_ = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
+    const int clone_errno = pid_ < 0 ? errno : 0;
+    if (started) pidfd_ = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
+    if (!pidfd_.valid()) Kill();  // a constructor that throws runs no destructor
+    REQUIRE_MESSAGE(started, "the namespaced child did not start (clone3 errno " << clone_errno << ")");
     REQUIRE(pidfd_.valid());
   }
   ~NamespacedChild() { Kill(); }

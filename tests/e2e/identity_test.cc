@@ -3,6 +3,7 @@
 // must get its own state, its own renderer and its own cleanup.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,11 +128,16 @@ TEST_CASE("identity: a state directory whose init still runs is never taken over
   char tmpl[] = "/tmp/prochook-guard-XXXXXX";
   REQUIRE(::mkdtemp(tmpl) != nullptr);
   const std::string tmp = tmpl;
-  struct Remove {
-    std::string path;
-    ~Remove() { fs::remove_all(path); }
-  } remove{tmp};
   const std::string run = tmp + "/run", bundle = tmp + "/bundle";
+  // A hook that finds the run dir empty makes it an XFS store (a loop
+  // mount), which a failing test must not leave behind.
+  struct Remove {
+    std::string tmp, run;
+    ~Remove() {
+      ::umount2(run.c_str(), MNT_DETACH);
+      fs::remove_all(tmp);
+    }
+  } remove{tmp, run};
   fs::create_directories(bundle + "/rootfs");
   Sleeper other_init, other_renderer, our_init;
   const std::string dir = prochook::StateDirPath(run, "web", bundle);
