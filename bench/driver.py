@@ -171,7 +171,7 @@ class Containers:
         # removes their state. Wait for both, then remove the cgroups.
         deadline = time.time() + 60
         while time.time() < deadline and any(
-                os.path.isdir(os.path.join(RUN_DIR, b)) for b in self.bundles):
+                state_dir(b) for b in self.bundles):
             time.sleep(0.1)
         for top in glob.glob(f"/sys/fs/cgroup/*/{self.cgroup_parent}"):
             for d in sorted((p for p, _, _ in os.walk(top)), key=len, reverse=True):
@@ -181,14 +181,20 @@ class Containers:
                     pass
 
 
+def state_dir(cid):
+    """prochook's state directory for a container, "<id>.<hash>", or None."""
+    found = glob.glob(os.path.join(RUN_DIR, glob.escape(cid) + ".*"))
+    return found[0] if len(found) == 1 else None
+
+
 def renderer_pid(cid):
-    with open(os.path.join(RUN_DIR, cid, "renderer.pid")) as f:
+    with open(os.path.join(state_dir(cid), "renderer.pid")) as f:
         return int(f.read().split()[0])
 
 
 def heartbeat_age_s(cid):
     """Seconds since the renderer last refreshed (it touches its state dir)."""
-    return time.time() - os.stat(os.path.join(RUN_DIR, cid)).st_mtime
+    return time.time() - os.stat(state_dir(cid)).st_mtime
 
 
 def parse_gbench(text):

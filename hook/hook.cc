@@ -8,7 +8,7 @@
 #include "common/fd.h"
 #include "common/io.h"
 #include "common/log.h"
-#include "common/proc.h"
+#include "common/pidfd.h"
 #include "hook/cgroups.h"
 #include "hook/deadline.h"
 #include "hook/inject.h"
@@ -41,44 +41,61 @@ class PhaseClock {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
-bool Exists(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
 void Cleanup(const std::string& dir) {
   StopRenderer(dir);
   if (auto r = RemoveStateDir(dir); !r) LOG_WARN("cleanup: %s", r.error().message().c_str());
 }
 
+// Before taking over an existing directory at our path. It may be ours
+// already (the same hook configured for two stages, prestart and
+// createRuntime), a leftover of a container gone, or in use by another
+// container with our id and bundle (one per runtime root): that one is
+// never touched. Our own hooks run one after the other, so a directory
+// locked by a hook in progress is another container's.
+Result<bool> AlreadyServing(const std::string& dir, const PinnedProcess& init) {
+  auto lock = LockStateDir(dir, /*wait=*/false);
+  if (!lock && lock.error().err() == EWOULDBLOCK) {
+    return Error::Msg("state directory " + dir + " is being set up by another hook (a container with this id)");
+  }
+  if (!lock) return false;  // none
+  auto old = LoadRecord(dir);
+  const bool same_init = old && old->pid == init.pid && old->pid_start == init.start_time;
+  if (same_init && LiveRendererPid(dir)) return true;
+  if (old && !same_init && InitAlive(*old)) {
+    return Error::Msg("state directory " + dir + " belongs to another running container with this id (init " +
+                      std::to_string(old->pid) + "); leaving it alone");
+  }
+  LOG_INFO("removing stale state in %s", dir.c_str());
+  Cleanup(dir);
+  return false;
+}
+
+// On failure, *kept says that some files stay mounted, served by the state
+// and renderer kept for them.
 Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& config,
-               const Options& options, const Deadline& deadline) {
+               const Options& options, const Deadline& deadline, bool* kept) {
   PhaseClock clock;
-  const std::string dir = StateDirPath(args.run_dir, state.id);
-  TRY_ASSIGN(uint64_t pid_start, ReadProcessStartTime(state.pid), "container init");
-  if (Exists(dir)) {
-    // The same hook configured for two stages (prestart and
-    // createRuntime), or a leftover of an earlier container with this id.
-    auto text = ReadFile(dir + "/" + kRecordFile);
-    auto old = text ? ParseRecord(*text) : Result<ContainerRecord>(text.error());
-    if (old && old->pid == state.pid && old->pid_start == pid_start && LiveRendererPid(dir)) {
-      LOG_INFO("already serving this container");
-      return Ok{};
-    }
-    LOG_INFO("removing stale state in %s", dir.c_str());
-    Cleanup(dir);
+  const std::string dir = StateDirPath(args.run_dir, state.id, state.bundle);
+  // From here on the init is named by its pidfd: what is read by pid below
+  // is checked to have been read while it still held the pid.
+  TRY_ASSIGN(PinnedProcess init, PinProcess(state.pid), "container init");
+  TRY_ASSIGN(bool serving, AlreadyServing(dir, init), "state directory");
+  if (serving) {
+    LOG_INFO("already serving this container");
+    return Ok{};
   }
 
   ContainerRecord record;
   record.id = state.id;
   record.pid = state.pid;
-  record.pid_start = pid_start;
+  record.pid_start = init.start_time;
   record.rootfs = ResolveRootPath(state.bundle, config.root_path);
   record.interval_ms = options.interval.count();
   // Idle mode never refreshes more often than the interval itself.
   record.idle_ms = options.idle.count() == 0 ? 0 : std::max(options.idle.count(), record.interval_ms);
   TRY(deadline.Check("locating cgroups"), "hook deadline");
   TRY_ASSIGN(record.cgroups, LoadCgroups(state.pid), "locating cgroups");
+  if (!PidfdAlive(init.pidfd.get())) return Error::Msg("the container init exited");
   if (std::none_of(record.cgroups.begin(), record.cgroups.end(),
                    [](const auto& c) { return c.second.present(); })) {
     return Error::Msg("the container has no cgroup prochook can read");
@@ -93,6 +110,7 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
   TRY(CheckStoreRoom(args.run_dir), "store");
   TRY(CreateStateDir(args.run_dir, dir), "state directory");
   TRY_ASSIGN(UniqueFd lock, LockStateDir(dir, /*wait=*/true), "state directory");
+  bool mounts_may_remain = false;
   Result<> r = [&]() -> Result<> {
     TRY(WriteFileAtomic(dir + "/" + kRecordFile, SerializeRecord(record), 0600, Durability::kVolatile),
         "state.json");
@@ -110,14 +128,43 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
     // The last point to give up: once mounting has begun, finishing is
     // quicker than undoing it.
     TRY(deadline.Check("mounting"), "hook deadline");
-    TRY(ApplyMounts(state.pid, record.rootfs, plans), "mounting");
+    TRY(ApplyMounts(init.pidfd.get(), record.rootfs, plans, &mounts_may_remain), "mounting");
     clock.Mark("mounting");
     LOG_INFO("serving %zu file(s), renderer %d, every %lld ms", plans.size(), renderer,
              static_cast<long long>(record.interval_ms));
     return Ok{};
   }();
-  if (!r) Cleanup(dir);
+  if (r) return r;
+  // Removing the state would leave frozen files mounted: the renderer keeps
+  // them fresh and removes the state when the container exits (`repair`
+  // restarts it should it be gone).
+  *kept = mounts_may_remain;
+  if (!*kept) {
+    Cleanup(dir);
+  } else {
+    const auto renderer = LiveRendererPid(dir);
+    LOG_WARN("mounts may remain in the container: keeping %s and its renderer (%s)", dir.c_str(),
+             renderer ? std::to_string(*renderer).c_str() : "not running");
+  }
   return r;
+}
+
+// Our container has stopped (its pid is 0 by now): a directory at our path
+// whose init still runs belongs to another container with our id and
+// bundle, as does one a hook is setting up (locked). One without a
+// readable record is left to `repair`.
+void CleanupStopped(const std::string& dir) {
+  auto lock = LockStateDir(dir, /*wait=*/false);
+  if (!lock) return;  // none, or another container's being set up
+  auto record = LoadRecord(dir);
+  if (!record) {
+    LOG_WARN("leaving %s to repair: %s", dir.c_str(), record.error().message().c_str());
+  } else if (InitAlive(*record)) {
+    LOG_INFO("leaving %s: it serves another running container with this id (init %d)", dir.c_str(),
+             record->pid);
+  } else {
+    Cleanup(dir);
+  }
 }
 
 // <run dir>/hook.log: where an operator finds why a container was declined
@@ -135,9 +182,8 @@ UniqueFd OpenHookLog(const std::string& run_dir) {
 
 int HandleStage(const HookArgs& args, const OciState& state, Deadline::Clock::time_point start,
                 Deadline* deadline) {
-  const std::string dir = StateDirPath(args.run_dir, state.id);
   if (args.stage == "poststop" || state.status == "stopped") {
-    Cleanup(dir);
+    CleanupStopped(StateDirPath(args.run_dir, state.id, state.bundle));
     return 0;
   }
 
@@ -153,13 +199,15 @@ int HandleStage(const HookArgs& args, const OciState& state, Deadline::Clock::ti
     LOG_INFO("disabled by annotation %s; container left untouched", kAnnotationDisable);
     return 0;
   }
-  if (auto r = Setup(args, state, *config, options, *deadline); !r) {
+  bool kept = false;
+  if (auto r = Setup(args, state, *config, options, *deadline, &kept); !r) {
     if (options.policy == FailPolicy::kClosed) {
       LOG_ERROR("failing the container start (policy fail-closed): %s",
                 r.error().message().c_str());
       return 1;
     }
-    LOG_WARN("container starts without prochook (policy fail-open): %s",
+    LOG_WARN(kept ? "container starts with some of prochook's files, kept fresh (policy fail-open): %s"
+                  : "container starts without prochook (policy fail-open): %s",
              r.error().message().c_str());
   }
   return 0;
@@ -197,8 +245,8 @@ int RunHook(const HookArgs& args, std::string_view state_text) {
   // Never at the cost of this container's start: a few directories in turn
   // (repair.h), and it stops at the deadline.
   const bool stopping = args.stage == "poststop" || state->status == "stopped";
-  const RepairReport repair =
-      Repair(args.run_dir, state->id, deadline.At(), stopping ? kRepairOnStop : kRepairOnStart);
+  const RepairReport repair = Repair(args.run_dir, StateDirName(state->id, state->bundle), deadline.At(),
+                                     stopping ? kRepairOnStop : kRepairOnStart);
   for (const auto& id : repair.removed) LOG_INFO("repair: removed the state of gone container %s", id.c_str());
   for (const auto& p : repair.problems) LOG_WARN("repair: %s", p.c_str());
   clock.Mark("repair");

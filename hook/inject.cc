@@ -151,21 +151,31 @@ Result<> Attach(int tree_fd, int target_fd, const std::string& what) {
   return Ok{};
 }
 
-// Mounts made so far in the container, undone unless Commit() is called.
+// Mounts made so far in the container, for undoing them after a refusal.
 class Rollback {
  public:
-  ~Rollback() {
+  void Add(UniqueFd mounted, std::string what) { mounted_.push_back({std::move(mounted), std::move(what)}); }
+  // Detaches every mount made, newest first. An error names the first that
+  // could not be detached: it, at least, stays mounted.
+  Result<> Undo() {
+    Result<> result = Ok{};
     for (auto it = mounted_.rbegin(); it != mounted_.rend(); ++it) {
       // The O_PATH fd names the mount's root; umount through its magic link.
-      const std::string path = "/proc/self/fd/" + std::to_string(it->get());
-      (void)::syscall(SYS_umount2, path.c_str(), kMntDetach);
+      const std::string path = "/proc/self/fd/" + std::to_string(it->fd.get());
+      if (::syscall(SYS_umount2, path.c_str(), kMntDetach) != 0 && result) {
+        result = Error::Sys("umount " + it->what);
+      }
     }
+    mounted_.clear();
+    return result;
   }
-  void Add(UniqueFd mounted) { mounted_.push_back(std::move(mounted)); }
-  void Commit() { mounted_.clear(); }
 
  private:
-  std::vector<UniqueFd> mounted_;
+  struct Mounted {
+    UniqueFd fd;
+    std::string what;
+  };
+  std::vector<Mounted> mounted_;
 };
 
 // Runs in the child, inside the container's mount namespace.
@@ -196,38 +206,46 @@ Result<> AttachOne(int root_fd, const MountPlan& plan, int tree_fd, MountTable& 
   if (!mounted.valid()) return Error::Sys("dup the mount of " + plan.target);
   if (auto ok = Attach(mounted.get(), target.get(), plan.target); !ok) return ok;
   const int mounted_dir = mounted.get();  // stays open, held by the rollback
-  rollback.Add(std::move(mounted));
+  rollback.Add(std::move(mounted), plan.target);
   for (size_t i = 0; i < kept.size(); ++i) {
     const std::string& to = plan.keep[i].second;
     auto slot = OpenEntry(mounted_dir, to, plan.target + "/" + to);
     if (!slot) return slot.error();
     if (auto ok = Attach(kept[i].get(), slot->get(), plan.target + "/" + to); !ok) return ok;
-    rollback.Add(std::move(kept[i]));
+    rollback.Add(std::move(kept[i]), plan.target + "/" + to);
   }
   return Ok{};
 }
 
-Result<> ApplyInChild(int ns_fd, const std::string& rootfs, const std::vector<MountPlan>& plans,
-                      const std::vector<UniqueFd>& trees) {
-  if (::setns(ns_fd, CLONE_NEWNS) != 0) return Error::Sys("setns into the container");
+// *undone: false while a mount of ours may be in the namespace.
+Result<> ApplyInChild(int init_pidfd, const std::string& rootfs, const std::vector<MountPlan>& plans,
+                      const std::vector<UniqueFd>& trees, bool* undone) {
+  *undone = true;
+  if (::setns(init_pidfd, CLONE_NEWNS) != 0) return Error::Sys("setns into the container");
   UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root.valid()) return Error::Sys("open rootfs " + rootfs);
   Rollback rollback;
   MountTable table;
   for (size_t i = 0; i < plans.size(); ++i) {
-    TRY(AttachOne(root.get(), plans[i], trees[i].get(), table, rollback), "mount");
+    *undone = false;
+    if (auto ok = AttachOne(root.get(), plans[i], trees[i].get(), table, rollback); !ok) {
+      auto undo = rollback.Undo();
+      *undone = undo.ok();
+      if (!undo) {
+        return ok.error().Wrap("mount").Wrap("some mounts remain (the rollback failed: " +
+                                             undo.error().message() + ") after");
+      }
+      return ok.error().Wrap("mount");
+    }
   }
-  rollback.Commit();
   return Ok{};
 }
 
 }  // namespace
 
-Result<> ApplyMounts(pid_t pid, const std::string& rootfs, const std::vector<MountPlan>& plans) {
-  const std::string ns_path = "/proc/" + std::to_string(pid) + "/ns/mnt";
-  UniqueFd ns(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!ns.valid()) return Error::Sys("open " + ns_path);
-
+Result<> ApplyMounts(int init_pidfd, const std::string& rootfs, const std::vector<MountPlan>& plans,
+                     bool* mounts_may_remain) {
+  *mounts_may_remain = false;
   std::vector<UniqueFd> trees;
   for (const MountPlan& plan : plans) {
     TRY_ASSIGN(UniqueFd tree, DetachedReadOnlyBind(plan.source), "preparing mounts");
@@ -236,21 +254,29 @@ Result<> ApplyMounts(pid_t pid, const std::string& rootfs, const std::vector<Mou
 
   // setns(CLONE_NEWNS) needs a single-threaded caller that shares no fs
   // state: a child is exactly that. It shares our memory (we wait for it),
-  // so its result is simply written into `result`.
+  // so its result is simply written into `result` and `undone`.
   Result<> result = Error::Msg("mount helper died");
+  bool undone = false;
   pid_t child = RunShared([&] {
-    result = ApplyInChild(ns.get(), rootfs, plans, trees);
+    result = ApplyInChild(init_pidfd, rootfs, plans, trees, &undone);
     return result ? 0 : 1;
   });
   if (child < 0) return Error::Sys("clone");
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
+  // From here on, mounts may be in the container unless the helper said
+  // it undid them all.
+  *mounts_may_remain = true;
   if (!WIFEXITED(status)) {
-    return Error::Msg("mount helper died (status " + std::to_string(status) + ")");
+    return Error::Msg("mount helper died (status " + std::to_string(status) +
+                      "); mounts it made may remain");
   }
   // The child's message already carries strerror.
-  if (!result) return result.error().Wrap("in the container's mount namespace");
+  if (!result) {
+    *mounts_may_remain = !undone;
+    return result.error().Wrap("in the container's mount namespace");
+  }
   return Ok{};
 }
 

@@ -35,6 +35,16 @@ struct MountPlan {
 // its own directory's mount, never one mounted over it. Every plan is
 // applied, or none: after a refusal the mounts already made are detached
 // again and the error names the refusal.
-Result<> ApplyMounts(pid_t pid, const std::string& rootfs, const std::vector<MountPlan>& plans);
+//
+// The namespace is that of the process `init_pidfd` names (setns on a
+// pidfd, Linux 5.8): never of another process that got its pid meanwhile;
+// a pidfd of a process that has exited is refused.
+//
+// *mounts_may_remain tells the caller what it must keep serving: true
+// after success, and after a failure whose rollback could not detach every
+// mount made (an umount failed; or the helper died, and then nothing is
+// known); false when nothing of ours is mounted in the container.
+Result<> ApplyMounts(int init_pidfd, const std::string& rootfs, const std::vector<MountPlan>& plans,
+                     bool* mounts_may_remain);
 
 }  // namespace prochook

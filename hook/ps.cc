@@ -30,12 +30,13 @@ std::vector<std::string> ReadProblems(const std::string& dir) {
   return text ? SplitToStrings(*text, '\n') : std::vector<std::string>();
 }
 
-ServedContainer Inspect(const std::string& dir, const std::string& id,
+// `name` is the directory's: the id, shortened, and a hash (StateDirName).
+ServedContainer Inspect(const std::string& dir, const std::string& name,
                         std::chrono::system_clock::time_point now) {
   ServedContainer c;
-  c.id = id;
-  auto text = ReadFile(dir + "/" + kRecordFile);
-  auto record = text ? ParseRecord(*text) : Result<ContainerRecord>(text.error());
+  c.id = name;
+  auto record = LoadRecord(dir);
+  if (record) c.id = record->id;
   if (!record) {
     c.state = "broken";
     c.problem = record.error().message();
@@ -51,7 +52,7 @@ ServedContainer Inspect(const std::string& dir, const std::string& id,
   if (memory != record->cgroups.end() && memory->second.present()) {
     c.cgroup = memory->second.dir;
   } else {
-    for (const auto& [name, cg] : record->cgroups) {
+    for (const auto& [controller, cg] : record->cgroups) {
       if (cg.present()) {
         c.cgroup = cg.dir;
         break;
@@ -93,13 +94,13 @@ std::vector<ServedContainer> ListServed(const std::string& run_dir,
   std::vector<ServedContainer> out;
   DIR* d = ::opendir(run_dir.c_str());
   if (d == nullptr) return out;
-  std::vector<std::string> ids;
+  std::vector<std::string> names;
   while (struct dirent* e = ::readdir(d)) {
-    if (e->d_type == DT_DIR && ValidateContainerId(e->d_name)) ids.push_back(e->d_name);
+    if (e->d_type == DT_DIR && ValidateContainerId(e->d_name)) names.push_back(e->d_name);
   }
   ::closedir(d);
-  std::sort(ids.begin(), ids.end());
-  for (const auto& id : ids) out.push_back(Inspect(StateDirPath(run_dir, id), id, now));
+  for (const auto& name : names) out.push_back(Inspect(run_dir + "/" + name, name, now));
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return out;
 }
 

@@ -149,7 +149,7 @@ RepairReport Repair(const std::string& run_dir, const std::string& skip_id,
   const bool bounded = max_dirs != kRepairAll;
   const DirSlice slice = ListStateDirs(run_dir, bounded ? ReadCursor(run_dir) : 0, max_dirs);
   if (bounded) WriteCursor(run_dir, slice.next);
-  const std::string skip = skip_id.empty() ? "" : StateDirPath(run_dir, skip_id);
+  const std::string skip = skip_id.empty() ? "" : run_dir + "/" + skip_id;
   for (const std::string& name : slice.names) {
     const std::string dir = run_dir + "/" + name;
     if (dir == skip) continue;

@@ -34,8 +34,8 @@ inline constexpr size_t kRepairOnStop = 16;
 inline constexpr char kRepairCursorFile[] = "repair.cursor";
 
 // Looks at up to max_dirs state directories of run_dir (all of them, or the
-// next ones after the cursor). skip_id: a container the caller is setting
-// up (its directory is locked anyway). Directories locked by a hook in
+// next ones after the cursor). skip_id: the directory name (StateDirName)
+// of a container the caller is setting up (its directory is locked anyway). Directories locked by a hook in
 // progress are skipped. Stops, leaving the rest for the next run, once
 // stop_by has passed. The report names directories.
 RepairReport Repair(const std::string& run_dir, const std::string& skip_id = "",

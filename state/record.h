@@ -1,5 +1,5 @@
 // What the hook learned about a container, kept as state.json in the
-// container's state directory (/run/prochook/<id>/) so the renderer,
+// container's state directory (/run/prochook/<id>.<hash>/) so the renderer,
 // poststop and later tools work from the same facts.
 #pragma once
 

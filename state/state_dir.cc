@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "common/fd.h"
 #include "common/io.h"
 #include "common/proc.h"
@@ -17,8 +19,24 @@
 
 namespace prochook {
 
-std::string StateDirPath(const std::string& run_dir, const std::string& id) {
-  return run_dir + "/" + id;
+uint64_t StableHash(std::string_view data) {
+  uint64_t h = 0xcbf29ce484222325ull;  // the FNV-1a 64-bit offset basis and prime
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+std::string StateDirName(const std::string& id, const std::string& bundle) {
+  char hash[17];
+  snprintf(hash, sizeof hash, "%016llx",
+           static_cast<unsigned long long>(StableHash(bundle + std::string(1, '\0') + id)));
+  return id.substr(0, kMaxIdInName) + "." + hash;
+}
+
+std::string StateDirPath(const std::string& run_dir, const std::string& id, const std::string& bundle) {
+  return run_dir + "/" + StateDirName(id, bundle);
 }
 
 Result<> CreateStateDir(const std::string& run_dir, const std::string& dir) {
@@ -70,6 +88,22 @@ Result<UniqueFd> LockStateDir(const std::string& dir, bool wait) {
   if (!fd.valid()) return Error::Sys("open " + dir);
   if (::flock(fd.get(), LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) return Error::Sys("lock " + dir);
   return fd;
+}
+
+Result<ContainerRecord> LoadRecord(const std::string& dir) {
+  TRY_ASSIGN(std::string text, ReadFile(dir + "/" + kRecordFile), "state.json");
+  return ParseRecord(text);
+}
+
+bool InitAlive(const ContainerRecord& record) {
+  auto stat = ReadFile("/proc/" + std::to_string(record.pid) + "/stat");
+  if (!stat) return false;
+  auto start = ParseStartTime(*stat);
+  // A zombie (state Z, after comm) has exited: runtimes report the
+  // container stopped, and run poststop, before it is reaped.
+  const size_t comm_end = stat->rfind(')');
+  const bool zombie = comm_end != std::string::npos && stat->compare(comm_end + 1, 2, " Z") == 0;
+  return start && *start == record.pid_start && !zombie;
 }
 
 Result<> WriteRendererPid(const std::string& dir, pid_t pid) {

@@ -1,18 +1,33 @@
-// The per-container state directory, /run/prochook/<id>/: state.json, the
-// rendered files, renderer.pid and renderer.log.
+// The per-container state directory, /run/prochook/<id>.<hash>/:
+// state.json, the rendered files, renderer.pid and renderer.log.
 #pragma once
 
 #include <sys/types.h>
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/fd.h"
 #include "common/result.h"
+#include "state/record.h"
 
 namespace prochook {
 
-std::string StateDirPath(const std::string& run_dir, const std::string& id);
+// An OCI id is unique only within one runtime root or containerd
+// namespace: two runc roots may each run a "web". The directory is named
+// by the id (cut to kMaxIdInName characters) and 16 hex digits of a stable
+// hash of the bundle path and the id, both of which the runtime sends at
+// every stage (the init's pid is 0 at poststop): "web.4f1c...". Two
+// containers share it only if they share id and bundle; the hook checks
+// the record's init before it takes a directory over.
+std::string StateDirName(const std::string& id, const std::string& bundle);
+std::string StateDirPath(const std::string& run_dir, const std::string& id, const std::string& bundle);
+inline constexpr size_t kMaxIdInName = 128;
+
+// FNV-1a, 64 bits: stable across builds and versions (std::hash is not),
+// as a directory name must be.
+uint64_t StableHash(std::string_view data);
 
 // Creates run_dir (0700) and the container's directory (0700) in it.
 // Fails with EEXIST if the container's directory exists.
@@ -25,6 +40,12 @@ Result<> RemoveStateDir(const std::string& dir);
 // a container up so `repair` never takes a half-made directory for a
 // broken one. wait=false fails with EWOULDBLOCK when someone holds it.
 Result<UniqueFd> LockStateDir(const std::string& dir, bool wait);
+
+// The directory's state.json.
+Result<ContainerRecord> LoadRecord(const std::string& dir);
+// Whether the record's init is still running as the process it names (pid
+// and start time, not a zombie): a directory whose init is alive is in use.
+bool InitAlive(const ContainerRecord& record);
 
 // renderer.pid holds "<pid> <start time>" so a recycled pid is never taken
 // for the renderer.

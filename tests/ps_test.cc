@@ -169,3 +169,17 @@ TEST_CASE("ps shows a renderer that runs without Landlock as unsandboxed, with t
   CHECK(j["containers"][0]["unsandboxed"] == "Landlock is disabled on this host");
   CHECK_FALSE(j["containers"][1].contains("unsandboxed"));
 }
+
+TEST_CASE("ListServed shows the id from state.json: two containers with one id are two entries") {
+  TempDir t;
+  const uint64_t self_start = ReadProcessStartTime(getpid()).value();
+  const std::string a = StateDirPath(t.path(), "web", "/run/a/web");
+  const std::string b = StateDirPath(t.path(), "web", "/run/b/web");
+  REQUIRE(a != b);
+  t.Write({{a.substr(t.path().size() + 1) + "/" + kRecordFile, RecordFor("web", getpid(), self_start)},
+           {b.substr(t.path().size() + 1) + "/" + kRecordFile, RecordFor("web", getpid(), self_start)}});
+  auto list = ListServed(t.path(), std::chrono::system_clock::now());
+  REQUIRE(list.size() == 2);
+  CHECK(list[0].id == "web");
+  CHECK(list[1].id == "web");
+}

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/io.h"
@@ -77,7 +79,7 @@ TEST_CASE("ParseStartTime reads field 22 after the comm, even when comm holds sp
 TEST_CASE("State directory: create, refuse a second create, remove with its files") {
   TempDir t;
   const std::string run = t.path() + "/run";
-  const std::string dir = StateDirPath(run, "c1");
+  const std::string dir = StateDirPath(run, "c1", "/bundle");
   REQUIRE(CreateStateDir(run, dir).ok());
   struct stat st;
   REQUIRE(::stat(dir.c_str(), &st) == 0);
@@ -162,4 +164,46 @@ TEST_CASE("ParseRecord refuses numbers that do not fit, found by fuzzing") {
     CAPTURE(bad);
     CHECK_FALSE(ParseRecord(bad).ok());
   }
+}
+
+TEST_CASE("State directory names: the id and a stable hash of bundle and id") {
+  // FNV-1a 64 reference values (draft-eastlake-fnv): stable across builds.
+  CHECK(StableHash("") == 0xcbf29ce484222325ull);
+  CHECK(StableHash("a") == 0xaf63dc4c8601ec8cull);
+  CHECK(StableHash("foobar") == 0x85944171f73967e8ull);
+  const std::string name = StateDirName("web", "/run/a");
+  CHECK(name.rfind("web.", 0) == 0);
+  CHECK(name.size() == 4 + 16);
+  CHECK(name == StateDirName("web", "/run/a"));
+  CHECK(name != StateDirName("web", "/run/b"));
+  CHECK(StateDirPath("/run/prochook", "web", "/run/a") == "/run/prochook/" + name);
+  CHECK(ValidateContainerId(name).ok());  // `repair` and `ps` list it
+  const std::string long_id(300, 'x');
+  CHECK(StateDirName(long_id, "/b").size() == kMaxIdInName + 1 + 16);
+}
+
+TEST_CASE("InitAlive: the recorded process, until it exits (a zombie counts as exited)") {
+  int go[2];
+  REQUIRE(::pipe(go) == 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(go[1]);
+    char c;
+    (void)!::read(go[0], &c, 1);
+    _exit(0);
+  }
+  ::close(go[0]);
+  ContainerRecord r;
+  r.pid = child;
+  r.pid_start = ReadProcessStartTime(child).value();
+  CHECK(InitAlive(r));
+  ContainerRecord other = r;
+  other.pid_start += 1;  // the same pid, another process
+  CHECK_FALSE(InitAlive(other));
+  ::close(go[1]);  // the child exits; not reaped yet
+  siginfo_t info;
+  REQUIRE(::waitid(P_PID, child, &info, WEXITED | WNOWAIT) == 0);
+  CHECK_FALSE(InitAlive(r));
+  ::waitpid(child, nullptr, 0);
+  CHECK_FALSE(InitAlive(r));
 }

@@ -36,11 +36,11 @@ std::string HookLogFor(const Container& c) {
 // No mount of prochook's reached the container (all-or-nothing) or the host.
 void CheckUntouched(const Container& c) {
   CHECK_FALSE(fs::exists(c.state_dir()));
-  // prochook's mounts are files of <store>/<id>/: "<id>/meminfo", "<id>/sys-cpu".
+  // prochook's mounts are files of its state directory: "<name>/meminfo", "<name>/sys-cpu".
   const std::string mounts = ReadText("/proc/" + std::to_string(c.InitPid()) + "/mountinfo");
-  CHECK(mounts.find(c.id() + "/meminfo") == std::string::npos);
-  CHECK(mounts.find(c.id() + "/sys-cpu") == std::string::npos);
-  CHECK(ReadText("/proc/self/mountinfo").find(c.id() + "/meminfo") == std::string::npos);
+  CHECK(mounts.find(c.state_dir_name() + "/meminfo") == std::string::npos);
+  CHECK(mounts.find(c.state_dir_name() + "/sys-cpu") == std::string::npos);
+  CHECK(ReadText("/proc/self/mountinfo").find(c.state_dir_name() + "/meminfo") == std::string::npos);
 }
 
 // A createRuntime hook that races prochook. It forks a racer into the
@@ -218,7 +218,7 @@ class RaceHook {
 // files of its state directory, on the store's filesystem.
 class StoreFiles {
  public:
-  explicit StoreFiles(const std::string& id) {
+  explicit StoreFiles(const std::string& state_dir_name) {
     // The host mount holding the store (the last, topmost, of the longest).
     const std::string store = "/run/prochook";
     prochook::MountInfo holder;
@@ -230,7 +230,7 @@ class StoreFiles {
     fs_type_ = holder.fs_type;
     source_ = holder.source;
     const std::string below = store.substr(holder.mount_point == "/" ? 0 : holder.mount_point.size());
-    prefix_ = (holder.root == "/" ? "" : holder.root) + below + "/" + id + "/";
+    prefix_ = (holder.root == "/" ? "" : holder.root) + below + "/" + state_dir_name + "/";
   }
   bool Holds(const prochook::MountInfo& m) const {
     return m.fs_type == fs_type_ && m.source == source_ && m.root.rfind(prefix_, 0) == 0;
@@ -381,7 +381,7 @@ TEST_CASE("attacks: targets swapped while the hook mounts (race): nothing lands 
     }
     // All or nothing, and never off the container's own procfs/sysfs:
     // in the namespace as the hook left it, and in the started container.
-    const StoreFiles ours(c.id());
+    const StoreFiles ours(c.state_dir_name());
     const std::string rootfs = fs::canonical(c.bundle() + "/rootfs").string();
     for (const auto& [where, root] : {std::pair{c.bundle() + "/hook-end.mountinfo", rootfs},
                                       {"/proc/" + std::to_string(c.InitPid()) + "/mountinfo", ""}}) {

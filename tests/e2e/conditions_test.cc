@@ -559,10 +559,10 @@ TEST_CASE("conditions: the init's pid reused after the container died unattended
   RunResult repair = Run({ProchookBinary(), "repair"});
   INFO("repair: " << repair.out << repair.err);
   CHECK(repair.exit_code == 0);
-  CHECK(repair.out.find(c.id() + ": container gone, state removed\n") != std::string::npos);
-  CHECK(repair.out.find(c.id() + ": renderer restarted") == std::string::npos);
+  CHECK(repair.out.find(c.state_dir_name() + ": container gone, state removed\n") != std::string::npos);
+  CHECK(repair.out.find(c.state_dir_name() + ": renderer restarted") == std::string::npos);
   CHECK_FALSE(fs::exists(dir));
-  CHECK(RenderersFor(c.id()) == 0);
+  CHECK(RenderersFor(dir) == 0);
   CHECK(reused->Running());
   CHECK(ReadText(comm) == "sleep\n");
   // Nothing left to do.

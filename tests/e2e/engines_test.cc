@@ -20,7 +20,7 @@ void CheckEngine(Engine engine) {
   INFO("engine: " << EngineName(engine));
   EngineContainer c(engine, {});
   REQUIRE_MESSAGE(c.start().exit_code == 0, "start: " << c.start().err << c.start().out);
-  const std::string dir = "/run/prochook/" + c.id();
+  const std::string dir = StateDirFor(c.id());
   REQUIRE_MESSAGE(fs::exists(dir + "/state.json"), "no state dir " << dir);
 
   RunResult mem = c.Exec({"head", "-n", "1", "/proc/meminfo"});
@@ -41,7 +41,7 @@ void CheckEngine(Engine engine) {
   c.Remove();
   CHECK(WaitFor(10s, [&] { return !fs::exists(dir); }));
   CHECK(WaitFor(5s, [&] { return !Alive(renderer); }));
-  CHECK(ReadText("/proc/self/mountinfo").find(c.id() + "/") == std::string::npos);
+  CHECK(ReadText("/proc/self/mountinfo").find(fs::path(dir).filename().string() + "/") == std::string::npos);
 }
 
 }  // namespace
@@ -72,7 +72,7 @@ TEST_CASE("engines: io.prochook.disable=true through podman's and ctr's --annota
     INFO("engine: " << EngineName(engine));
     EngineContainer c(engine, {.annotations = {{"io.prochook.disable", "true"}}});
     REQUIRE_MESSAGE(c.start().exit_code == 0, "start: " << c.start().err << c.start().out);
-    CHECK_FALSE(fs::exists("/run/prochook/" + c.id()));
+    CHECK(StateDirFor(c.id()).empty());
     // The host's memory, not the limit: untouched.
     CHECK(c.Exec({"head", "-n", "1", "/proc/meminfo"}).out == ReadText("/proc/meminfo").substr(0, ReadText("/proc/meminfo").find('\n') + 1));
   }

@@ -66,7 +66,7 @@ TEST_CASE("faults: a killed renderer leaves the last content; repair restarts it
   RunResult repair = Run({ProchookBinary(), "repair"});
   INFO("repair: " << repair.out << repair.err);
   CHECK(repair.exit_code == 0);
-  CHECK(repair.out.find(c.id() + ": renderer restarted") != std::string::npos);
+  CHECK(repair.out.find(c.state_dir_name() + ": renderer restarted") != std::string::npos);
   const int second = RendererPid(c);
   CHECK(second != first);
   CHECK(Alive(second));
@@ -101,7 +101,7 @@ TEST_CASE("faults: a hung renderer leaves the last content; repair replaces it o
   std::this_thread::sleep_until(stopped + 6s);
   RunResult repair = Run({ProchookBinary(), "repair"});
   INFO("repair: " << repair.out << repair.err);
-  CHECK(repair.out.find(c.id() + ": renderer restarted") != std::string::npos);
+  CHECK(repair.out.find(c.state_dir_name() + ": renderer restarted") != std::string::npos);
   CHECK(WaitFor(5s, [&] { return !Alive(hung); }));
   CHECK(Alive(RendererPid(c)));
   CHECK(RendererPid(c) != hung);
@@ -146,7 +146,7 @@ TEST_CASE("faults: a container that exited while its renderer was dead leaves no
   REQUIRE(WaitFor(5s, [&] { return !Alive(init); }));
   REQUIRE(fs::exists(dir));
   RunResult repair = Run({ProchookBinary(), "repair"});
-  CHECK(repair.out.find(a.id() + ": container gone, state removed") != std::string::npos);
+  CHECK(repair.out.find(a.state_dir_name() + ": container gone, state removed") != std::string::npos);
   CHECK_FALSE(fs::exists(dir));
 }
 
@@ -238,8 +238,7 @@ namespace {
 
 // Once the container was stopped: repair, and check that nothing of it is
 // left: no state dir, no renderer, no mount on the host.
-void CheckNothingLeft(const std::string& id) {
-  const std::string dir = "/run/prochook/" + id;
+void CheckNothingLeft(const std::string& dir) {
   // An abandoned state dir counts as such once it is old: age it.
   if (fs::exists(dir)) {
     struct timespec old[2] = {{time(nullptr) - 60, 0}, {time(nullptr) - 60, 0}};
@@ -247,8 +246,8 @@ void CheckNothingLeft(const std::string& id) {
   }
   RunResult repair = Run({ProchookBinary(), "repair"});
   INFO("repair: " << repair.out << repair.err);
-  CHECK(WaitFor(5s, [&] { return !fs::exists(dir) && RenderersFor(id) == 0; }));
-  CHECK(ReadText("/proc/self/mountinfo").find(id + "/") == std::string::npos);
+  CHECK(WaitFor(5s, [&] { return !fs::exists(dir) && RenderersFor(dir) == 0; }));
+  CHECK(ReadText("/proc/self/mountinfo").find(fs::path(dir).filename().string() + "/") == std::string::npos);
 }
 
 }  // namespace
@@ -262,12 +261,12 @@ TEST_CASE("faults: the hook killed at any point leaves a working or untouched co
     for (const std::string delay : {"0.001", "0.003", "0.006", "0.01", "0.015", "0.02", "0.025", "0.03", "0.035", "0.04", "0.08"}) {
       CAPTURE(policy);
       CAPTURE(delay);
-      std::string id;
+      std::string dir;
       {
         Container c({.hook_command = {"/bin/sh", "sh", "-c",
                                       "exec timeout -s KILL " + delay + " " + ProchookBinary() + " hook"},
                      .annotations = {{"io.prochook.policy", policy}}});
-        id = c.id();
+        dir = c.state_dir();
         RunResult start = c.Start();
         MESSAGE(policy << ", hook killed after " << delay << " s: container "
                        << std::string(start.exit_code == 0 ? "started" : "failed to start") << ", state dir "
@@ -280,7 +279,7 @@ TEST_CASE("faults: the hook killed at any point leaves a working or untouched co
         }
         c.Stop();
       }
-      CheckNothingLeft(id);
+      CheckNothingLeft(dir);
     }
   }
 }
@@ -307,12 +306,13 @@ TEST_CASE("faults: a hook stalled past half the runtime's timeout gives up: fail
       const std::string script = "exec 3<&0; setsid " + ProchookBinary() +
                                  " hook <&3 3<&- & p=$!; sleep " + delay +
                                  "; kill -STOP $p 2>/dev/null; sleep 1.2; kill -CONT $p 2>/dev/null; wait $p";
-      std::string id;
+      std::string id, dir;
       {
         Container c({.hook_command = {"/bin/sh", "sh", "-c", script},
                      .hook_timeout_s = 2,
                      .annotations = {{"io.prochook.policy", policy}}});
         id = c.id();
+        dir = c.state_dir();
         RunResult start = c.Start();
         const std::string log = HookLogFor(id);
         INFO("runc run: " << start.err << "\nhook log:\n" << log);
@@ -323,7 +323,7 @@ TEST_CASE("faults: a hook stalled past half the runtime's timeout gives up: fail
         if (gave) {
           ++gave_up;
           CHECK_FALSE(fs::exists(c.state_dir()));
-          CHECK(RenderersFor(id) == 0);
+          CHECK(RenderersFor(c.state_dir()) == 0);
           if (policy == "fail-open") {
             REQUIRE(start.exit_code == 0);
             CHECK(c.Exec({"head", "-n", "1", "/proc/meminfo"}).out == host_first_line);  // untouched
@@ -339,7 +339,7 @@ TEST_CASE("faults: a hook stalled past half the runtime's timeout gives up: fail
         }
         c.Stop();
       }
-      CheckNothingLeft(id);
+      CheckNothingLeft(dir);
     }
     // Both paths were taken: frozen before its first step it gave up; frozen
     // after it finished (0.5 s) it served.

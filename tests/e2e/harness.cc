@@ -15,6 +15,9 @@
 #include <sstream>
 #include <thread>
 
+#include "state/record.h"
+#include "state/state_dir.h"
+
 namespace bp = boost::process;
 namespace fs = std::filesystem;
 
@@ -46,15 +49,28 @@ int RendererPid(const Container& c) {
 
 bool Alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
 
-int RenderersFor(const std::string& id) {
+int RenderersFor(const std::string& state_dir) {
   int n = 0;
   for (const auto& p : std::filesystem::directory_iterator("/proc")) {
     std::string cmdline = ReadText((p.path() / "cmdline").string());
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find("render --state-dir /run/prochook/" + id + " ") != std::string::npos) ++n;
+    if (cmdline.find("render --state-dir " + state_dir + " ") != std::string::npos) ++n;
   }
   return n;
 }
+
+std::string StateDirFor(const std::string& id) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(prochook::kDefaultRunDir, ec)) {
+    const auto record = nlohmann::json::parse(ReadText((e.path() / "state.json").string()), nullptr, false);
+    if (!record.is_discarded() && record.value("id", "") == id) found.push_back(e.path().string());
+  }
+  return found.size() == 1 ? found[0] : "";
+}
+
+std::string Container::state_dir() const { return prochook::StateDirPath(prochook::kDefaultRunDir, id_, bundle_); }
+std::string Container::state_dir_name() const { return prochook::StateDirName(id_, bundle_); }
 
 RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_text) {
   RunResult r;
@@ -157,7 +173,7 @@ Container::Container(const Options& o) {
 
 void Container::Prepare(const Options& o) {
   const std::string tag = std::to_string(getpid()) + "-" + std::to_string(g_counter++);
-  id_ = "prochook-e2e-" + tag;
+  id_ = o.id.empty() ? "prochook-e2e-" + tag : o.id;
   char tmpl[] = "/tmp/prochook-e2e-XXXXXX";
   REQUIRE(::mkdtemp(tmpl) != nullptr);
   bundle_ = tmpl;

@@ -70,6 +70,9 @@ class Container {
     bool cgroup_ns = false;
     // Host directories bound read-write: container path -> host path.
     std::map<std::string, std::string> binds = {};
+    // The OCI id; "" for one unique to this container. Each container has
+    // its own runc root, so two may share an id.
+    std::string id = "";
   };
 
   explicit Container(const Options& options);
@@ -79,7 +82,10 @@ class Container {
 
   const std::string& id() const { return id_; }
   const std::string& bundle() const { return bundle_; }
-  std::string state_dir() const { return "/run/prochook/" + id_; }
+  // prochook's state directory for it (StateDirPath of id and bundle), and
+  // its name, which also names prochook's mounts in mountinfo.
+  std::string state_dir() const;
+  std::string state_dir_name() const;
 
   // `runc run -d`; returns the result (0 on success).
   RunResult Start();
@@ -120,8 +126,11 @@ std::string HookLogFor(const std::string& id);
 int RendererPid(const Container& c);
 // Whether a process with this pid exists.
 bool Alive(int pid);
-// Renderer processes serving the container with this id.
-int RenderersFor(const std::string& id);
+// Renderer processes serving this state directory.
+int RenderersFor(const std::string& state_dir);
+// The state directory of the one container with this id that prochook
+// serves (the bundle unknown: engines make it), or "" if there is none.
+std::string StateDirFor(const std::string& id);
 
 // Removes /sys/fs/cgroup/*/<name> and every cgroup below it (rmdir, deepest
 // first), retrying for a few seconds while their last tasks exit.

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <filesystem>
 
+#include "state/record.h"
+#include "state/state_dir.h"
 #include "tests/e2e/harness.h"
 #include "tests/testing.h"
 
@@ -66,7 +68,7 @@ TEST_CASE("prochook hook: hostile input is a clear error, fast, with nothing lef
     CHECK(r.err.find(c.message) != std::string::npos);
   }
   for (const char* id : {"huge", "wrongtype", "hugepid"}) {
-    CHECK_FALSE(std::filesystem::exists(std::string("/run/prochook/") + id));
+    CHECK_FALSE(std::filesystem::exists(prochook::StateDirPath(prochook::kDefaultRunDir, id, "/b")));
   }
 }
 
@@ -77,5 +79,5 @@ TEST_CASE("prochook hook: a config.json of the wrong shape is exit 2 naming the 
                     R"({"id":"badconfig","pid":1,"bundle":")" + t.path() + R"(","status":"creating"})");
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("annotations") != std::string::npos);
-  CHECK_FALSE(std::filesystem::exists("/run/prochook/badconfig"));
+  CHECK_FALSE(std::filesystem::exists(prochook::StateDirPath(prochook::kDefaultRunDir, "badconfig", t.path())));
 }

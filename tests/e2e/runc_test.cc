@@ -66,9 +66,9 @@ TEST_CASE("runc: a 256 MiB container sees MemTotal 262144 kB in /proc/meminfo an
   CHECK(py.out == "262144\n");
 
   // The mount exists in the container only: nothing reached the host.
-  // (The mount's root is the file in prochook's store, "/<id>/meminfo" on
-  // the XFS store, ".../prochook/<id>/meminfo" on a plain run dir.)
-  const std::string needle = c.id() + "/meminfo /proc/meminfo ";
+  // (The mount's root is the file in prochook's store, "/<name>/meminfo" on
+  // the XFS store, ".../prochook/<name>/meminfo" on a plain run dir.)
+  const std::string needle = c.state_dir_name() + "/meminfo /proc/meminfo ";
   CHECK(ReadText("/proc/" + std::to_string(c.InitPid()) + "/mountinfo").find(needle) !=
         std::string::npos);
   CHECK(ReadText("/proc/self/mountinfo").find(needle) == std::string::npos);
@@ -163,7 +163,7 @@ TEST_CASE("runc: after the container exits, renderer, state dir and mounts are g
   CHECK(WaitFor(2s, [&] { return !fs::exists(dir); }));
   c.Stop();
   CHECK_FALSE(fs::exists(dir));
-  CHECK(ReadText("/proc/self/mountinfo").find(c.id() + "/") == std::string::npos);
+  CHECK(ReadText("/proc/self/mountinfo").find(c.state_dir_name() + "/") == std::string::npos);
 }
 
 TEST_CASE("runc: prestart works as well as createRuntime") {
@@ -211,7 +211,7 @@ TEST_CASE("runc: fail-open when the target is not procfs; fail-closed refuses th
     REQUIRE(line != std::string::npos);
     CHECK(log.find("policy fail-open", line) != std::string::npos);
     CHECK(log.find("is not a procfs file", line) != std::string::npos);
-    CHECK(ReadText("/proc/self/mountinfo").find(c.id() + "/") == std::string::npos);
+    CHECK(ReadText("/proc/self/mountinfo").find(c.state_dir_name() + "/") == std::string::npos);
   }
   {
     Container c({.annotations = {{"io.prochook.policy", "fail-closed"}}, .meminfo_bind = fake});

@@ -54,12 +54,15 @@ Leftovers Count(const std::vector<std::string>& ids) {
   for (const auto& p : fs::directory_iterator("/proc")) {
     std::string cmd = ReadText((p.path() / "cmdline").string());
     std::replace(cmd.begin(), cmd.end(), '\0', ' ');
-    for (const auto& id : ids) l.renderers += cmd.find("--state-dir /run/prochook/" + id + " ") != std::string::npos;
+    for (const auto& id : ids) l.renderers += cmd.find("--state-dir /run/prochook/" + id + ".") != std::string::npos;
   }
+  // A state directory is named "<id>.<hash>" (StateDirName).
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator("/run/prochook")) names.push_back(e.path().filename().string());
   const std::string mounts = ReadText("/proc/self/mountinfo");
   for (const auto& id : ids) {
-    l.state_dirs += fs::exists("/run/prochook/" + id);
-    l.mounts += mounts.find(id + "/") != std::string::npos;
+    l.state_dirs += std::count_if(names.begin(), names.end(), [&](const auto& n) { return n.rfind(id + ".", 0) == 0; });
+    l.mounts += mounts.find("/" + id + ".") != std::string::npos;
   }
   return l;
 }

@@ -32,7 +32,8 @@ tests=$(sed -n 's/.*prochook\.tests=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
 for t in $tests; do
   echo "PROCHOOK-VM-BEGIN $t"
   exclude=$(awk -v t="$t" '$1 == t { $1 = ""; sub(/^ /, ""); print }' excludes | paste -sd,)
-  ./"$t" --no-colors=true --test-case-exclude="$exclude" 2>&1
+  # One test that hangs must not take the others' time: a deadline each.
+  timeout -k 5 "${PROCHOOK_TEST_DEADLINE:-900}" ./"$t" --no-colors=true --test-case-exclude="$exclude" 2>&1
   echo "PROCHOOK-VM-END $t $?"
 done
 echo "PROCHOOK-VM: done"
