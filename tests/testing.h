@@ -1,4 +1,4 @@
-// Helpers for tests: temporary fixture trees.
+// Helpers for tests: temporary fixture trees, visible skips.
 #pragma once
 
 #include <map>
@@ -21,5 +21,11 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Reports that the running test case cannot check its claim here, for
+// `why`: in CI (CI=true) that fails the case; elsewhere it prints
+// "prochook-test: SKIPPED <case>: <why>" (which tests/run.sh counts as a
+// skip, not a pass) and returns true so the caller returns.
+bool SkipOrFailInCi(const std::string& why);
 
 }  // namespace prochook::testing

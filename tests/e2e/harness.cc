@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/testing.h"
+
 namespace bp = boost::process;
 namespace fs = std::filesystem;
 
@@ -98,13 +100,7 @@ std::string MissingPrerequisite(const std::vector<std::string>& extra_tools) {
 
 bool SkipUnlessReady(const std::vector<std::string>& extra_tools) {
   const std::string missing = MissingPrerequisite(extra_tools);
-  if (missing.empty()) return false;
-  const char* ci = std::getenv("CI");
-  if (ci != nullptr && std::string(ci) == "true") {
-    FAIL("end-to-end prerequisite missing in CI: " << missing);
-  }
-  MESSAGE("SKIPPED end-to-end test: " << missing);
-  return true;
+  return !missing.empty() && prochook::testing::SkipOrFailInCi("end-to-end prerequisite missing: " + missing);
 }
 
 std::string ProchookBinary() {

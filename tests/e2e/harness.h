@@ -23,7 +23,8 @@ struct RunResult {
 RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_text = "");
 
 // Why the end-to-end tests cannot run here, or "" when they can. In CI a
-// reason is a failure; elsewhere the tests skip and print it.
+// reason is a failure; elsewhere the tests skip visibly
+// (prochook::testing::SkipOrFailInCi).
 // extra_tools: programs this test needs besides the common ones.
 std::string MissingPrerequisite(const std::vector<std::string>& extra_tools = {});
 // True when the caller should return (skipping); fails the test in CI.
