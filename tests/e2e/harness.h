@@ -104,7 +104,8 @@ class Container {
 
 std::string ReadText(const std::string& path);
 
-// The lines of /run/prochook/hook.log written by hooks for container `id`.
+// The lines of /run/prochook/hook.log (and hook.log.1, where it rotates)
+// written by hooks for container `id`.
 std::string HookLogFor(const std::string& id);
 
 // The renderer pid in the container's renderer.pid (0 if none).
@@ -113,6 +114,25 @@ int RendererPid(const Container& c);
 bool Alive(int pid);
 // Renderer processes serving the container with this id.
 int RenderersFor(const std::string& id);
+
+// Renderer processes whose --state-dir is state_dir (the directory itself,
+// so this holds whatever names state directories).
+int RenderersOf(const std::string& state_dir);
+
+// prochook's mounts in the container's own mount namespace, as the host sees
+// it in /proc/<init>/mountinfo: the mount points whose file lies in the
+// container's state directory. Empty once the container has no init. (The
+// host's own mount table never has them: prochook mounts only inside.)
+std::vector<std::string> ServedMounts(const Container& c);
+// The same for any mount table (e.g. /proc/self/mountinfo, the host's).
+std::vector<std::string> StateDirMounts(const std::string& state_dir, const std::string& mountinfo_path);
+
+// Proves the container is served, for tests to call before checking what
+// serving should do (so that a hook which declined cannot pass them):
+// `prochook ps` lists it serving or idle, its /proc/meminfo is not procfs
+// but the state directory's file (same device and inode), and
+// /proc/meminfo is among ServedMounts. Fails the test case otherwise.
+void RequireServed(const Container& c);
 
 // Removes /sys/fs/cgroup/*/<name> and every cgroup below it (rmdir, deepest
 // first), retrying for a few seconds while their last tasks exit.
