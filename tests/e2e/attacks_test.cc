@@ -206,13 +206,8 @@ class RaceHook {
 class StoreFiles {
  public:
   explicit StoreFiles(const std::string& state_dir) {
-    // The host mount holding the store (the last, topmost, of the longest).
-    const std::string store = "/run/prochook";
-    prochook::MountInfo holder;
-    for (auto& m : prochook::ParseMountinfo(ReadText("/proc/self/mountinfo"))) {
-      const bool holds = m.mount_point == "/" || store == m.mount_point || store.rfind(m.mount_point + "/", 0) == 0;
-      if (holds && m.mount_point.size() >= holder.mount_point.size()) holder = m;
-    }
+    const std::string store = fs::path(state_dir).parent_path().string();
+    const prochook::MountInfo holder = HostMountHolding(store);
     REQUIRE(!holder.fs_type.empty());
     fs_type_ = holder.fs_type;
     source_ = holder.source;

@@ -275,15 +275,17 @@ int RenderersOf(const std::string& state_dir) {
   return n;
 }
 
-std::vector<std::string> StateDirMounts(const std::string& state_dir, const std::string& mountinfo_path) {
-  // The filesystem holding the state directories: the host's topmost mount
-  // with the longest mount point above them.
-  const std::string run = fs::path(state_dir).parent_path().string();
-  prochook::MountInfo store;
+prochook::MountInfo HostMountHolding(const std::string& path) {
+  prochook::MountInfo holder;
   for (const auto& m : prochook::ParseMountinfo(ReadText("/proc/self/mountinfo"))) {
-    const bool holds = m.mount_point == "/" || run == m.mount_point || run.rfind(m.mount_point + "/", 0) == 0;
-    if (holds && m.mount_point.size() >= store.mount_point.size()) store = m;
+    const bool holds = m.mount_point == "/" || path == m.mount_point || path.rfind(m.mount_point + "/", 0) == 0;
+    if (holds && m.mount_point.size() >= holder.mount_point.size()) holder = m;
   }
+  return holder;
+}
+
+std::vector<std::string> StateDirMounts(const std::string& state_dir, const std::string& mountinfo_path) {
+  const prochook::MountInfo store = HostMountHolding(fs::path(state_dir).parent_path().string());
   // A mount's root is its file's path in that filesystem: it holds
   // "/<state dir name>/" on the XFS store and on a plain run dir. (Other
   // mounts, such as the container's cgroups, may hold the name too.)

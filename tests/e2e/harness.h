@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/mountinfo.h"
+
 namespace prochook::e2e {
 
 struct RunResult {
@@ -124,7 +126,10 @@ int RenderersOf(const std::string& state_dir);
 // container's state directory. Empty once the container has no init. (The
 // host's own mount table never has them: prochook mounts only inside.)
 std::vector<std::string> ServedMounts(const Container& c);
-// The same for any mount table (e.g. /proc/self/mountinfo, the host's).
+// The host's mount that holds path: the topmost of those with the longest
+// mount point above it.
+prochook::MountInfo HostMountHolding(const std::string& path);
+// The same as ServedMounts for any mount table (e.g. the host's).
 std::vector<std::string> StateDirMounts(const std::string& state_dir, const std::string& mountinfo_path);
 
 // Proves the container is served, for tests to call before checking what
