@@ -1,53 +1,69 @@
 #!/bin/bash
 # Runs every prochook test (unit and end to end, the unit tests again under
-# ASan+UBSan, the fuzz targets for a bounded time) and prints a closing line
-# "N passed, N failed" counting test cases. End-to-end tests need root; in CI
-# (CI=true) a missing prerequisite is a failure, elsewhere they skip and say why.
+# ASan+UBSan, the fuzz targets for a bounded time) and prints, as its last
+# line, "N passed, N failed, N skipped" counting the test cases that ran in
+# this run (tests/count_results.py says how). End-to-end tests need root; in
+# CI (CI=true) a missing prerequisite, and any skip, is a failure; elsewhere
+# they skip and say why.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash tools/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+bash tools/deps.sh || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
-# Sums the doctest summaries of the given test targets into passed/failed;
-# a target without a summary (did not build, crashed) counts as one failure.
-passed=0 failed=0
-count() {
-  local label=$1; shift
-  for target in "$@"; do
-    pkg=${target#//}; pkg=${pkg%%:*}; name=${target##*:}
-    log="bazel-testlogs/$pkg/$name/test.log"
-    line=$(grep -a '^\[doctest\] test cases:' "$log" 2>/dev/null | tail -1)
-    if [[ $line =~ \|[[:space:]]*([0-9]+)\ passed[[:space:]]*\|[[:space:]]*([0-9]+)\ failed ]]; then
-      passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
-      grep -a 'SKIPPED' "$log" | sort -u | sed "s|^|$label$target: |"
-    else
-      echo "$label$target: no test summary (did not build or crashed)" >&2
-      failed=$((failed + 1))
-    fi
-  done
+passed=0 failed=0 skipped=0
+# Adds "P F S" (the last line of a counter's output) to the totals and
+# prints the counter's notes; a counter without that line is one failure.
+add() {
+  local out=$1 last
+  last=$(tail -n 1 <<<"$out")
+  sed '$d' <<<"$out"
+  if [[ $last =~ ^([0-9]+)\ ([0-9]+)\ ([0-9]+)$ ]]; then
+    passed=$((passed + BASH_REMATCH[1])) failed=$((failed + BASH_REMATCH[2])) skipped=$((skipped + BASH_REMATCH[3]))
+  else
+    echo "$out" >&2
+    failed=$((failed + 1))
+  fi
 }
 
-# 1. Everything: unit tests and end to end with real runtimes.
-bazel test //... --test_timeout=1800
-rc=$?
-count "" $(bazel query 'tests(//...)' 2>/dev/null)
-if ((rc != 0 && failed == 0)); then failed=1; fi
+# Runs `bazel test` on targets with its build event file fresh for this run,
+# then counts what it ran; a non-zero exit that the counts do not show is
+# one more failure. label prefixes the notes.
+bep=$(mktemp /tmp/prochook-bep-XXXXXX.json)
+trap 'rm -f "$bep"' EXIT
+run_and_count() {
+  local label=$1; shift
+  local -a targets=($1); shift
+  : >"$bep"
+  bazel test "${targets[@]}" --build_event_json_file="$bep" --keep_going "$@"
+  local rc=$? before=$failed
+  local -a must_run=()
+  for t in $uncacheable; do must_run+=(--uncacheable "$t"); done
+  add "$(python3 tests/count_results.py --bep "$bep" --label "$label" "${must_run[@]}" "${targets[@]}")"
+  if ((rc != 0 && failed == before)); then
+    echo "${label}bazel test exited $rc with no failed case counted" >&2
+    failed=$((failed + 1))
+  fi
+}
+
+# 0. The counting itself, against fake build event files and logs.
+add "$(bash tests/count_results_test.sh)"
+
+# 1. Everything: unit tests and end to end with real runtimes. Tests tagged
+# "external" depend on the host and are never served from Bazel's cache.
+uncacheable=$(bazel query 'attr(tags, external, tests(//...))' 2>/dev/null)
+run_and_count "" "$(bazel query 'tests(//...)' 2>/dev/null)" --test_timeout=1800
 
 # 2. The unit tests again under ASan + UBSan.
-unit=$(bazel query 'tests(//tests:all)' 2>/dev/null)
-bazel test --config=sanitize $unit --test_timeout=900
-rc=$?
-before=$failed
-count "asan+ubsan " $unit
-if ((rc != 0 && failed == before)); then failed=$((failed + 1)); fi
+run_and_count "asan+ubsan " "$(bazel query 'tests(//tests:all)' 2>/dev/null)" --config=sanitize --test_timeout=900
 
 # 3. Every parser fuzzed for a bounded time (one test per fuzz target).
 fuzz=$(FUZZ_SECONDS=${FUZZ_SECONDS:-10} bash tests/fuzz/run.sh 2>&1)
-echo "$fuzz" | grep -v '^fuzz: [0-9]* passed'
-if [[ $(echo "$fuzz" | tail -1) =~ ^fuzz:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-  passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
+grep -v '^fuzz: [0-9]* passed' <<<"$fuzz"
+if [[ $(tail -n 1 <<<"$fuzz") =~ ^fuzz:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+  add "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
 else
+  echo "fuzz: no closing count line" >&2
   failed=$((failed + 1))
 fi
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

@@ -4,9 +4,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <doctest/doctest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <stdexcept>
 
 namespace prochook::testing {
@@ -59,6 +62,18 @@ std::set<std::string> OpenWatch::Opened() {
     }
   }
   return out;
+}
+
+bool SkipOrFailInCi(const std::string& why) {
+  const char* ci = std::getenv("CI");
+  if (ci != nullptr && std::string(ci) == "true") FAIL("prerequisite missing in CI: " << why);
+  const doctest::ContextOptions* options = doctest::getContextOptions();
+  const std::string name = options != nullptr && options->currentTest != nullptr
+                               ? options->currentTest->m_name
+                               : "?";
+  // One line, at the start of a line, flushed: run.sh reads it from test.log.
+  std::cout << "prochook-test: SKIPPED " << name << ": " << why << std::endl;
+  return true;
 }
 
 }  // namespace prochook::testing

@@ -1,4 +1,4 @@
-// Helpers for tests: temporary fixture trees.
+// Helpers for tests: temporary fixture trees, visible skips.
 #pragma once
 
 #include <map>
@@ -40,5 +40,11 @@ class OpenWatch {
   int fd_;
   std::map<int, std::string> paths_;  // by watch descriptor
 };
+
+// Reports that the running test case cannot check its claim here, for
+// `why`: in CI (CI=true) that fails the case; elsewhere it prints
+// "prochook-test: SKIPPED <case>: <why>" (which tests/run.sh counts as a
+// skip, not a pass) and returns true so the caller returns.
+bool SkipOrFailInCi(const std::string& why);
 
 }  // namespace prochook::testing

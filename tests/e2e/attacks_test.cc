@@ -22,25 +22,12 @@ using namespace prochook::e2e;
 
 namespace {
 
-// The hook's log lines about this container.
-std::string HookLogFor(const Container& c) {
-  std::string out;
-  std::istringstream in(ReadText("/run/prochook/hook.log"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find("prochook hook " + c.id() + "[") != std::string::npos) out += line + "\n";
-  }
-  return out;
-}
-
-// No mount of prochook's reached the container (all-or-nothing) or the host.
+// No mount of prochook's reached the container's mount namespace
+// (all-or-nothing), and its state dir is gone.
 void CheckUntouched(const Container& c) {
   CHECK_FALSE(fs::exists(c.state_dir()));
-  // prochook's mounts are files of its state directory: "<name>/meminfo", "<name>/sys-cpu".
-  const std::string mounts = ReadText("/proc/" + std::to_string(c.InitPid()) + "/mountinfo");
-  CHECK(mounts.find(c.state_dir_name() + "/meminfo") == std::string::npos);
-  CHECK(mounts.find(c.state_dir_name() + "/sys-cpu") == std::string::npos);
-  CHECK(ReadText("/proc/self/mountinfo").find(c.state_dir_name() + "/meminfo") == std::string::npos);
+  REQUIRE(c.InitPid() > 0);
+  CHECK(ServedMounts(c).empty());
 }
 
 // A createRuntime hook that races prochook. It forks a racer into the
@@ -218,19 +205,14 @@ class RaceHook {
 // files of its state directory, on the store's filesystem.
 class StoreFiles {
  public:
-  explicit StoreFiles(const std::string& state_dir_name) {
-    // The host mount holding the store (the last, topmost, of the longest).
-    const std::string store = "/run/prochook";
-    prochook::MountInfo holder;
-    for (auto& m : prochook::ParseMountinfo(ReadText("/proc/self/mountinfo"))) {
-      const bool holds = m.mount_point == "/" || store == m.mount_point || store.rfind(m.mount_point + "/", 0) == 0;
-      if (holds && m.mount_point.size() >= holder.mount_point.size()) holder = m;
-    }
+  explicit StoreFiles(const std::string& state_dir) {
+    const std::string store = fs::path(state_dir).parent_path().string();
+    const prochook::MountInfo holder = HostMountHolding(store);
     REQUIRE(!holder.fs_type.empty());
     fs_type_ = holder.fs_type;
     source_ = holder.source;
     const std::string below = store.substr(holder.mount_point == "/" ? 0 : holder.mount_point.size());
-    prefix_ = (holder.root == "/" ? "" : holder.root) + below + "/" + state_dir_name + "/";
+    prefix_ = (holder.root == "/" ? "" : holder.root) + below + "/" + fs::path(state_dir).filename().string() + "/";
   }
   bool Holds(const prochook::MountInfo& m) const {
     return m.fs_type == fs_type_ && m.source == source_ && m.root.rfind(prefix_, 0) == 0;
@@ -313,7 +295,7 @@ TEST_CASE("attacks: /sys is not sysfs (no sysfs mount) and holds a planted devic
   Container c({.drop_mounts = {"/sys"}, .rootfs_entries = {{"sys/devices/system/cpu/online", "0-63\n"}}});
   RunResult start = c.Start();
   REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
-  const std::string log = HookLogFor(c);
+  const std::string log = HookLogFor(c.id());
   INFO("hook log:\n" << log);
   CHECK(log.find("policy fail-open") != std::string::npos);
   CHECK(log.find("sys/devices/system/cpu is not a sysfs directory") != std::string::npos);
@@ -326,7 +308,7 @@ TEST_CASE("attacks: sys/devices/system/cpu is a symlink; nothing is mounted, not
   Container c({.drop_mounts = {"/sys"}, .rootfs_entries = {{"sys/devices/system/cpu", "->/proc"}}});
   RunResult start = c.Start();
   REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
-  const std::string log = HookLogFor(c);
+  const std::string log = HookLogFor(c.id());
   INFO("hook log:\n" << log);
   CHECK(log.find("policy fail-open") != std::string::npos);
   CHECK(log.find("resolve sys/devices/system/cpu in the rootfs") != std::string::npos);
@@ -360,7 +342,7 @@ TEST_CASE("attacks: targets swapped while the hook mounts (race): nothing lands 
     } reap{hook, c};
     RunResult start = c.Start();
     const std::string race_log = ReadText(c.bundle() + "/race.log");
-    const std::string log = HookLogFor(c);
+    const std::string log = HookLogFor(c.id());
     INFO("race.log:\n" << race_log);
     INFO("hook log:\n" << log);
     REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
@@ -381,7 +363,7 @@ TEST_CASE("attacks: targets swapped while the hook mounts (race): nothing lands 
     }
     // All or nothing, and never off the container's own procfs/sysfs:
     // in the namespace as the hook left it, and in the started container.
-    const StoreFiles ours(c.state_dir_name());
+    const StoreFiles ours(c.state_dir());
     const std::string rootfs = fs::canonical(c.bundle() + "/rootfs").string();
     for (const auto& [where, root] : {std::pair{c.bundle() + "/hook-end.mountinfo", rootfs},
                                       {"/proc/" + std::to_string(c.InitPid()) + "/mountinfo", ""}}) {

@@ -192,6 +192,7 @@ TEST_CASE("conditions: no memory limit shows the host's memory as the kernel rep
   if (SkipUnlessReady()) return;
   Container c({.memory_limit = 0});
   REQUIRE(c.Start().exit_code == 0);
+  RequireServed(c);  // an unserved container shows the kernel's figures too
   auto f = MeminfoFields(c.Exec({"cat", "/proc/meminfo"}).out);
   CHECK(f.at("MemTotal") == HostMemTotal());
   CHECK(f.at("MemAvailable") <= f.at("MemTotal"));
@@ -232,6 +233,7 @@ TEST_CASE("conditions: a second container in the first one's pid namespace (init
   // too, and b's renderer cleans up after it.
   a.Stop();
   CHECK(WaitFor(std::chrono::seconds(10), [&] { return !std::filesystem::exists(b.state_dir()); }));
+  CHECK(WaitFor(std::chrono::seconds(5), [&] { return RenderersOf(b.state_dir()) == 0; }));
 }
 
 TEST_CASE("conditions: a cpuset shrunk and grown under a running container; emptying it is refused, never 0 CPUs") {
@@ -239,6 +241,7 @@ TEST_CASE("conditions: a cpuset shrunk and grown under a running container; empt
   Container c({.cpus = "0-1", .annotations = {{"io.prochook.interval", "100ms"}, {"io.prochook.idle", "off"}}});
   RunResult start = c.Start();
   REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+  RequireServed(c);  // 2 CPUs may be the host's
   CpusSeen seen = SeenCpus(c);
   REQUIRE_MESSAGE(seen == Showing(2), Describe(seen));
 
@@ -490,7 +493,10 @@ TEST_CASE("conditions: a container started without a blkio cgroup (the runtime s
   CHECK_FALSE(record["cgroups"].contains("blkio"));
   CHECK(record["cgroups"].contains("memory"));
 
-  CHECK(MeminfoFields(c.Exec({"cat", "/proc/meminfo"}).out).at("MemTotal") == 262144);
+  RequireServed(c);
+  // The host's disks through prochook's file, not the kernel's.
+  const auto served = ServedMounts(c);
+  REQUIRE(std::count(served.begin(), served.end(), "/proc/diskstats") == 1);
   CHECK(StatRefreshing(c));
   // No I/O accounting of its own: the host's disks and counters, at most
   // an interval old (reads and writes completed only grow).
@@ -562,7 +568,7 @@ TEST_CASE("conditions: the init's pid reused after the container died unattended
   CHECK(repair.out.find(c.state_dir_name() + ": container gone, state removed\n") != std::string::npos);
   CHECK(repair.out.find(c.state_dir_name() + ": renderer restarted") == std::string::npos);
   CHECK_FALSE(fs::exists(dir));
-  CHECK(RenderersFor(dir) == 0);
+  CHECK(RenderersOf(dir) == 0);
   CHECK(reused->Running());
   CHECK(ReadText(comm) == "sleep\n");
   // Nothing left to do.

@@ -4,12 +4,14 @@
 #include <signal.h>
 #include <linux/magic.h>
 #include <sys/statfs.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/process.hpp>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,6 +19,8 @@
 
 #include "state/record.h"
 #include "state/state_dir.h"
+#include "common/mountinfo.h"
+#include "tests/testing.h"
 
 namespace bp = boost::process;
 namespace fs = std::filesystem;
@@ -32,7 +36,7 @@ std::string ReadText(const std::string& path) {
 
 std::string HookLogFor(const std::string& id) {
   std::string out;
-  std::istringstream in(ReadText("/run/prochook/hook.log"));
+  std::istringstream in(ReadText("/run/prochook/hook.log.1") + ReadText("/run/prochook/hook.log"));
   const std::string tag = "prochook hook " + id + "[";
   for (std::string line; std::getline(in, line);) {
     if (line.find(tag) != std::string::npos) out += line + "\n";
@@ -48,16 +52,6 @@ int RendererPid(const Container& c) {
 }
 
 bool Alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
-
-int RenderersFor(const std::string& state_dir) {
-  int n = 0;
-  for (const auto& p : std::filesystem::directory_iterator("/proc")) {
-    std::string cmdline = ReadText((p.path() / "cmdline").string());
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find("render --state-dir " + state_dir + " ") != std::string::npos) ++n;
-  }
-  return n;
-}
 
 std::string StateDirFor(const std::string& id) {
   std::vector<std::string> found;
@@ -116,13 +110,7 @@ std::string MissingPrerequisite(const std::vector<std::string>& extra_tools) {
 
 bool SkipUnlessReady(const std::vector<std::string>& extra_tools) {
   const std::string missing = MissingPrerequisite(extra_tools);
-  if (missing.empty()) return false;
-  const char* ci = std::getenv("CI");
-  if (ci != nullptr && std::string(ci) == "true") {
-    FAIL("end-to-end prerequisite missing in CI: " << missing);
-  }
-  MESSAGE("SKIPPED end-to-end test: " << missing);
-  return true;
+  return !missing.empty() && prochook::testing::SkipOrFailInCi("end-to-end prerequisite missing: " + missing);
 }
 
 std::string ProchookBinary() {
@@ -296,6 +284,72 @@ Container::~Container() {
   RemoveCgroups(cgroup_parent_);
   std::error_code ec;
   fs::remove_all(bundle_, ec);
+}
+
+int RenderersOf(const std::string& state_dir) {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& p : fs::directory_iterator("/proc", ec)) {
+    std::string cmdline = ReadText((p.path() / "cmdline").string());
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    n += cmdline.find(" --state-dir " + state_dir + " ") != std::string::npos;
+  }
+  return n;
+}
+
+prochook::MountInfo HostMountHolding(const std::string& path) {
+  prochook::MountInfo holder;
+  for (const auto& m : prochook::ParseMountinfo(ReadText("/proc/self/mountinfo"))) {
+    const bool holds = m.mount_point == "/" || path == m.mount_point || path.rfind(m.mount_point + "/", 0) == 0;
+    if (holds && m.mount_point.size() >= holder.mount_point.size()) holder = m;
+  }
+  return holder;
+}
+
+std::vector<std::string> StateDirMounts(const std::string& state_dir, const std::string& mountinfo_path) {
+  const prochook::MountInfo store = HostMountHolding(fs::path(state_dir).parent_path().string());
+  // A mount's root is its file's path in that filesystem: it holds
+  // "/<state dir name>/" on the XFS store and on a plain run dir. (Other
+  // mounts, such as the container's cgroups, may hold the name too.)
+  const std::string dir = "/" + fs::path(state_dir).filename().string() + "/";
+  std::vector<std::string> points;
+  for (const auto& m : prochook::ParseMountinfo(ReadText(mountinfo_path))) {
+    if (m.fs_type == store.fs_type && m.source == store.source && m.root.find(dir) != std::string::npos) {
+      points.push_back(m.mount_point);
+    }
+  }
+  return points;
+}
+
+std::vector<std::string> ServedMounts(const Container& c) {
+  const int init = c.InitPid();
+  if (init <= 0) return {};
+  return StateDirMounts(c.state_dir(), "/proc/" + std::to_string(init) + "/mountinfo");
+}
+
+void RequireServed(const Container& c) {
+  std::string state = "missing";
+  RunResult ps;
+  WaitFor(std::chrono::seconds(5), [&] {
+    ps = Run({ProchookBinary(), "ps", "--json"});
+    auto j = nlohmann::json::parse(ps.out, nullptr, false);
+    if (j.is_discarded()) return false;
+    for (const auto& e : j["containers"]) {
+      if (e["id"] == c.id()) state = e["state"].get<std::string>();
+    }
+    return state == "serving" || state == "idle";
+  });
+  INFO("prochook ps --json: " << ps.out << ps.err);
+  REQUIRE_MESSAGE((state == "serving" || state == "idle"), c.id() << " is not served: prochook ps says " << state);
+  struct stat st {};
+  const std::string file = c.state_dir() + "/meminfo";
+  REQUIRE_MESSAGE(::stat(file.c_str(), &st) == 0, file << ": " << std::strerror(errno));
+  const RunResult inside = c.Exec({"stat", "-c", "%d:%i", "/proc/meminfo"});
+  REQUIRE_MESSAGE(inside.out == std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + "\n",
+                  "the container's /proc/meminfo (" << inside.out << inside.err << ") is not " << file);
+  const std::vector<std::string> mounts = ServedMounts(c);
+  REQUIRE_MESSAGE(std::count(mounts.begin(), mounts.end(), "/proc/meminfo") == 1,
+                  "prochook's /proc/meminfo mount is not in the container's mountinfo");
 }
 
 void RemoveCgroups(const std::string& name) {

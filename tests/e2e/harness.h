@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/mountinfo.h"
+
 namespace prochook::e2e {
 
 struct RunResult {
@@ -23,7 +25,8 @@ struct RunResult {
 RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_text = "");
 
 // Why the end-to-end tests cannot run here, or "" when they can. In CI a
-// reason is a failure; elsewhere the tests skip and print it.
+// reason is a failure; elsewhere the tests skip visibly
+// (prochook::testing::SkipOrFailInCi).
 // extra_tools: programs this test needs besides the common ones.
 std::string MissingPrerequisite(const std::vector<std::string>& extra_tools = {});
 // True when the caller should return (skipping); fails the test in CI.
@@ -119,18 +122,39 @@ std::string ReadText(const std::string& path);
 // Whether /sys/fs/cgroup is cgroup2 alone (a unified host).
 bool UnifiedCgroups();
 
-// The lines of /run/prochook/hook.log written by hooks for container `id`.
+// The lines of /run/prochook/hook.log (and hook.log.1, where it rotates)
+// written by hooks for container `id`.
 std::string HookLogFor(const std::string& id);
 
 // The renderer pid in the container's renderer.pid (0 if none).
 int RendererPid(const Container& c);
 // Whether a process with this pid exists.
 bool Alive(int pid);
-// Renderer processes serving this state directory.
-int RenderersFor(const std::string& state_dir);
 // The state directory of the one container with this id that prochook
 // serves (the bundle unknown: engines make it), or "" if there is none.
 std::string StateDirFor(const std::string& id);
+
+// Renderer processes whose --state-dir is state_dir (the directory itself,
+// so this holds whatever names state directories).
+int RenderersOf(const std::string& state_dir);
+
+// prochook's mounts in the container's own mount namespace, as the host sees
+// it in /proc/<init>/mountinfo: the mount points whose file lies in the
+// container's state directory. Empty once the container has no init. (The
+// host's own mount table never has them: prochook mounts only inside.)
+std::vector<std::string> ServedMounts(const Container& c);
+// The host's mount that holds path: the topmost of those with the longest
+// mount point above it.
+prochook::MountInfo HostMountHolding(const std::string& path);
+// The same as ServedMounts for any mount table (e.g. the host's).
+std::vector<std::string> StateDirMounts(const std::string& state_dir, const std::string& mountinfo_path);
+
+// Proves the container is served, for tests to call before checking what
+// serving should do (so that a hook which declined cannot pass them):
+// `prochook ps` lists it serving or idle, its /proc/meminfo is not procfs
+// but the state directory's file (same device and inode), and
+// /proc/meminfo is among ServedMounts. Fails the test case otherwise.
+void RequireServed(const Container& c);
 
 // Removes /sys/fs/cgroup/*/<name> and every cgroup below it (rmdir, deepest
 // first), retrying for a few seconds while their last tasks exit.

@@ -67,8 +67,11 @@ TEST_CASE("prochook hook: hostile input is a clear error, fast, with nothing lef
     INFO("stderr: " << r.err.substr(0, 300));
     CHECK(r.err.find(c.message) != std::string::npos);
   }
+  // Nothing under any state dir name: prochook ps lists every state dir.
+  const std::string ps = Run({bin, "ps"}).out;
   for (const char* id : {"huge", "wrongtype", "hugepid"}) {
     CHECK_FALSE(std::filesystem::exists(prochook::StateDirPath(prochook::kDefaultRunDir, id, "/b")));
+    CHECK(ps.find(std::string("\n") + id + " ") == std::string::npos);
   }
 }
 
@@ -80,4 +83,5 @@ TEST_CASE("prochook hook: a config.json of the wrong shape is exit 2 naming the 
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("annotations") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(prochook::StateDirPath(prochook::kDefaultRunDir, "badconfig", t.path())));
+  CHECK(Run({ProchookBinary(), "ps"}).out.find("\nbadconfig ") == std::string::npos);
 }

@@ -65,13 +65,10 @@ TEST_CASE("runc: a 256 MiB container sees MemTotal 262144 kB in /proc/meminfo an
                          "if l.startswith('MemTotal:')][0])"});
   CHECK(py.out == "262144\n");
 
-  // The mount exists in the container only: nothing reached the host.
-  // (The mount's root is the file in prochook's store, "/<name>/meminfo" on
-  // the XFS store, ".../prochook/<name>/meminfo" on a plain run dir.)
-  const std::string needle = c.state_dir_name() + "/meminfo /proc/meminfo ";
-  CHECK(ReadText("/proc/" + std::to_string(c.InitPid()) + "/mountinfo").find(needle) !=
-        std::string::npos);
-  CHECK(ReadText("/proc/self/mountinfo").find(needle) == std::string::npos);
+  // The mount exists in the container's mount namespace, and only there:
+  // nothing reached the host's.
+  RequireServed(c);
+  CHECK(StateDirMounts(c.state_dir(), "/proc/self/mountinfo").empty());
   // Read-only: even root in the container cannot write it.
   RunResult write = c.Exec({"sh", "-c", "echo x > /proc/meminfo"});
   CHECK(write.exit_code != 0);
@@ -83,6 +80,7 @@ TEST_CASE("runc: 64 MiB written to tmpfs lowers MemFree within two intervals whi
   Container c({.annotations = {{"io.prochook.interval", "250ms"}}});
   RunResult start = c.Start();
   REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+  RequireServed(c);  // the host's MemFree drops by 64 MiB too
 
   // free -s keeps /proc/meminfo open and re-reads it from offset 0. Its
   // output goes line-buffered to a host file that the test polls.
@@ -138,10 +136,8 @@ TEST_CASE("runc: after the container exits, renderer, state dir and mounts are g
   RunResult start = c.Start();
   REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
   const std::string dir = c.state_dir();
-  REQUIRE(fs::exists(dir + "/meminfo"));
-  std::istringstream pidline(ReadText(dir + "/renderer.pid"));
-  int renderer = 0;
-  pidline >> renderer;
+  RequireServed(c);
+  const int renderer = RendererPid(c);
   REQUIRE(renderer > 0);
   const std::string proc = "/proc/" + std::to_string(renderer);
   REQUIRE(fs::exists(proc));
@@ -162,8 +158,11 @@ TEST_CASE("runc: after the container exits, renderer, state dir and mounts are g
                                     std::chrono::steady_clock::now() - exited).count() << " ms");
   CHECK(WaitFor(2s, [&] { return !fs::exists(dir); }));
   c.Stop();
+  // With the init gone its mount namespace, and prochook's mounts in it, are
+  // gone: what could be left is the state dir (the mounts' files) and the
+  // renderer.
   CHECK_FALSE(fs::exists(dir));
-  CHECK(ReadText("/proc/self/mountinfo").find(c.state_dir_name() + "/") == std::string::npos);
+  CHECK(RenderersOf(dir) == 0);
 }
 
 TEST_CASE("runc: prestart works as well as createRuntime") {
@@ -179,8 +178,8 @@ TEST_CASE("runc: no memory limit shows the host's memory") {
   Container c({.memory_limit = 0});
   RunResult start = c.Start();
   REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
+  RequireServed(c);  // with host values, which an unserved container shows too
   CHECK(MeminfoFields(c.Exec({"cat", "/proc/meminfo"}).out).at("MemTotal") == HostMemTotal());
-  CHECK(fs::exists(c.state_dir()));  // served, with host values
 }
 
 TEST_CASE("runc: io.prochook.disable=true leaves the container untouched") {
@@ -190,6 +189,9 @@ TEST_CASE("runc: io.prochook.disable=true leaves the container untouched") {
   REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err);
   CHECK(MeminfoFields(c.Exec({"cat", "/proc/meminfo"}).out).at("MemTotal") == HostMemTotal());
   CHECK_FALSE(fs::exists(c.state_dir()));
+  CHECK(ServedMounts(c).empty());
+  // The hook ran and declined for the annotation (not for any other reason).
+  CHECK(HookLogFor(c.id()).find("disabled by annotation") != std::string::npos);
 }
 
 TEST_CASE("runc: fail-open when the target is not procfs; fail-closed refuses the start") {
@@ -211,7 +213,7 @@ TEST_CASE("runc: fail-open when the target is not procfs; fail-closed refuses th
     REQUIRE(line != std::string::npos);
     CHECK(log.find("policy fail-open", line) != std::string::npos);
     CHECK(log.find("is not a procfs file", line) != std::string::npos);
-    CHECK(ReadText("/proc/self/mountinfo").find(c.state_dir_name() + "/") == std::string::npos);
+    CHECK(ServedMounts(c).empty());  // in the container's mount namespace
   }
   {
     Container c({.annotations = {{"io.prochook.policy", "fail-closed"}}, .meminfo_bind = fake});
@@ -227,6 +229,7 @@ TEST_CASE("runc: the run directory is the tear-free XFS store") {
   if (SkipUnlessReady({"mkfs.xfs"})) return;
   Container c({});
   REQUIRE(c.Start().exit_code == 0);
+  RequireServed(c);
   CHECK(Run({"stat", "-f", "-c", "%T", "/run/prochook"}).out == "xfs\n");
   CHECK(Run({"stat", "-f", "-c", "%T", c.state_dir() + "/meminfo"}).out == "xfs\n");
 }
@@ -293,15 +296,14 @@ TEST_CASE("runc: a reader in a tight loop does not make the renderer wake or ref
   if (SkipUnlessReady()) return;
   Container c({.annotations = {{"io.prochook.interval", "200ms"}}});
   REQUIRE(c.Start().exit_code == 0);
-  std::istringstream pid_line(ReadText(c.state_dir() + "/renderer.pid"));
-  int renderer = 0;
-  pid_line >> renderer;
+  RequireServed(c);  // the reads below read prochook's file
+  const int renderer = RendererPid(c);
   REQUIRE(renderer > 0);
   // Field 3 of schedstat: how many times the renderer has run (wakeups).
   auto runs = [&] {
     std::istringstream s(ReadText("/proc/" + std::to_string(renderer) + "/schedstat"));
-    uint64_t on_cpu, waiting, count;
-    s >> on_cpu >> waiting >> count;
+    uint64_t on_cpu = 0, waiting = 0, count = 0;
+    REQUIRE_MESSAGE((s >> on_cpu >> waiting >> count), "no schedstat for renderer " << renderer);
     return count;
   };
   const uint64_t before = runs();
@@ -311,8 +313,12 @@ TEST_CASE("runc: a reader in a tight loop does not make the renderer wake or ref
   REQUIRE(loop.exit_code == 0);
   const uint64_t woke = runs() - before;
   INFO("20000 reads in " << seconds << " s woke the renderer " << woke << " times");
-  // About one wakeup per 200 ms tick, not one per read (or batch of reads).
+  // About one wakeup per 200 ms tick, not one per read (or batch of reads);
+  // and at least every other tick: a renderer that died or hung would pass
+  // the bound above by never waking.
   CHECK(woke < 3 * (seconds / 0.2 + 1) + 10);
+  CHECK(woke >= seconds / 0.2 / 2);
+  CHECK(Alive(renderer));
 }
 
 TEST_CASE("runc: loadavg's task count follows processes as they start and end") {
@@ -322,6 +328,7 @@ TEST_CASE("runc: loadavg's task count follows processes as they start and end") 
   // read for as long as reads keep coming.
   Container c({.annotations = {{"io.prochook.interval", "100ms"}, {"io.prochook.idle", "off"}}});
   REQUIRE(c.Start().exit_code == 0);
+  RequireServed(c);  // the host's loadavg counts the container's tasks too
   auto total = [&] {
     const std::string text = c.Exec({"cat", "/proc/loadavg"}).out;
     const size_t slash = text.find('/');
