@@ -16,25 +16,9 @@
 using namespace prochook;
 using prochook::testing::TempDir;
 
-namespace {
+using prochook::testing::Sleeper;
 
-// A child that sleeps until killed; killed and reaped on scope exit.
-struct Sleeper {
-  pid_t pid;
-  Sleeper() : pid(::fork()) {
-    if (pid == 0) {
-      ::pause();
-      _exit(0);
-    }
-  }
-  ~Sleeper() { Kill(); }
-  void Kill() {
-    if (pid <= 0) return;
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    pid = -1;
-  }
-};
+namespace {
 
 std::string RecordFor(const std::string& id, pid_t pid, uint64_t start) {
   ContainerRecord r;

@@ -1,6 +1,8 @@
 #include "tests/testing.h"
 
+#include <signal.h>
 #include <sys/inotify.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -63,6 +65,22 @@ std::set<std::string> OpenWatch::Opened() {
   }
   return out;
 }
+
+Sleeper::Sleeper() : pid(::fork()) {
+  if (pid == 0) {
+    ::execl("/bin/sleep", "sleep", "100000", nullptr);
+    _exit(127);
+  }
+}
+
+void Sleeper::Kill() {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  pid = -1;
+}
+
+bool Sleeper::Exited() const { return ::waitpid(pid, nullptr, WNOHANG) == pid; }
 
 bool SkipOrFailInCi(const std::string& why) {
   const char* ci = std::getenv("CI");

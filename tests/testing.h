@@ -1,6 +1,8 @@
 // Helpers for tests: temporary fixture trees, visible skips.
 #pragma once
 
+#include <sys/types.h>
+
 #include <map>
 #include <set>
 #include <string>
@@ -46,5 +48,17 @@ class OpenWatch {
 // "prochook-test: SKIPPED <case>: <why>" (which tests/run.sh counts as a
 // skip, not a pass) and returns true so the caller returns.
 bool SkipOrFailInCi(const std::string& why);
+
+// A child process that waits until killed (it execs sleep, so no handler
+// of the test's catches the signal); killed and reaped on scope exit.
+struct Sleeper {
+  Sleeper();
+  ~Sleeper() { Kill(); }
+  Sleeper(const Sleeper&) = delete;
+  Sleeper& operator=(const Sleeper&) = delete;
+  void Kill();
+  bool Exited() const;
+  pid_t pid;
+};
 
 }  // namespace prochook::testing

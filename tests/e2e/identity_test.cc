@@ -18,10 +18,13 @@
 #include "state/record.h"
 #include "state/state_dir.h"
 #include "tests/e2e/harness.h"
+#include "tests/testing.h"
 
 namespace fs = std::filesystem;
 using namespace prochook::e2e;
 using namespace std::chrono_literals;
+
+using prochook::testing::Sleeper;
 
 namespace {
 
@@ -60,26 +63,6 @@ int ListedAs(const std::string& id) {
   for (const auto& c : ps["containers"]) n += c["id"] == id;
   return n;
 }
-
-// A child that waits until killed; killed and reaped on scope exit. It
-// execs sleep so that no handler of the test's catches the signal.
-struct Sleeper {
-  pid_t pid = ::fork();
-  Sleeper() {
-    if (pid == 0) {
-      ::execl("/bin/sleep", "sleep", "100000", nullptr);
-      _exit(127);
-    }
-  }
-  ~Sleeper() { Kill(); }
-  void Kill() {
-    if (pid <= 0) return;
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    pid = -1;
-  }
-  bool Exited() const { return ::waitpid(pid, nullptr, WNOHANG) == pid; }
-};
 
 }  // namespace
 

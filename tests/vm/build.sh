@@ -74,7 +74,7 @@ for d in bin sbin libexec lib64 lib/x86_64-linux-gnu lib/python3 lib/python3.11 
 done
 for l in bin sbin lib lib64; do ln -s "usr/$l" "$root/$l"; done
 for f in passwd group shadow nsswitch.conf ld.so.cache ld.so.conf ld.so.conf.d hosts \
-         containers subuid subgid os-release localtime; do
+         alternatives containers subuid subgid os-release localtime; do
   [[ -e /etc/$f ]] && cp -a "/etc/$f" "$root/etc/" || true
 done
 echo "prochook-vm" > "$root/etc/hostname"
