@@ -66,5 +66,19 @@ else
   failed=$((failed + 1))
 fi
 
+# 4. The cgroup v2 lane: end-to-end tests in a guest that boots Debian 12's
+# own kernel with cgroup2 only (tests/vm/run.sh; its console in the log).
+vm_log=$(mktemp /tmp/prochook-vm-XXXXXX.log)
+bash tests/vm/run.sh >"$vm_log" 2>&1
+grep -a -E 'ERROR|FATAL|did not finish|overran|failed$|^vm: ' "$vm_log" | grep -v '^vm: [0-9]* passed'
+if [[ $(tail -n 1 "$vm_log") =~ ^vm:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+  add "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} 0"
+else
+  tail -n 40 "$vm_log"
+  echo "vm: no closing count line" >&2
+  failed=$((failed + 1))
+fi
+rm -f "$vm_log"
+
 echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

@@ -88,7 +88,8 @@ TEST_CASE("cgroup2: memory.max, memory.current and memory.swap.max: MemTotal, Me
   REQUIRE(c.Exec({"dd", "if=/dev/zero", "of=/tmp/fill", "bs=1M", "count=64"}).exit_code == 0);
   auto after = MeminfoFields(FreshRead(c, "/proc/meminfo"));
   INFO("MemFree " << before.at("MemFree") << " -> " << after.at("MemFree"));
-  CHECK(before.at("MemFree") - after.at("MemFree") >= 60 * 1024);
+  // 64 MiB of shmem, less whatever page cache the kernel reclaimed for it.
+  CHECK(before.at("MemFree") - after.at("MemFree") >= 56 * 1024);
   CHECK(after.at("Shmem") >= 64 * 1024);
 
   // Swap, where the guest has some: the container's own limit.
@@ -182,7 +183,8 @@ TEST_CASE("cgroup2: loadavg counts the container's threads from cgroup.threads a
   CHECK(running >= 2);
   CHECK(total >= 3);  // sleep and two loops
   CHECK(std::abs(total - counted) <= 1);
-  CHECK(one > 0.3);   // two runnable tasks for 6 s, sampled every 5 s
+  // Two runnable tasks for 6 s: at least one 5 s sample, 2 * (1 - e^(-5/60)).
+  CHECK(one >= 0.15);
 }
 
 TEST_CASE("cgroup2: /proc/pressure is the container cgroup's PSI") {
@@ -210,13 +212,13 @@ TEST_CASE("cgroup2: served with and without a cgroup namespace") {
   for (const bool ns : {false, true}) {
     CAPTURE(ns);
     Container::Options o;
-    o.cgroup_ns = ns;
+    o.cgroup_ns = ns ? 1 : 0;
     Container c(o);
     RunResult start = c.Start();
     REQUIRE_MESSAGE(start.exit_code == 0, "runc run: " << start.err << "\nhook.log:\n" << HookLogFor(c.id()));
     RunResult cg = c.Exec({"cat", "/proc/self/cgroup"});
     INFO("/proc/self/cgroup in the container: " << cg.out);
-    if (ns) CHECK(cg.out == "0::/\n");
+    CHECK((cg.out == "0::/\n") == ns);
     CHECK(ContainerMeminfo(c).at("MemTotal") == 262144);
   }
 }

@@ -212,7 +212,11 @@ void Container::Prepare(const Options& o) {
     c["linux"]["resources"]["cpu"]["quota"] = o.cpu_quota_us;
     c["linux"]["resources"]["cpu"]["period"] = 100000;
   }
-  if (o.cgroup_ns) c["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+  if (o.cgroup_ns >= 0) {
+    auto& ns = c["linux"]["namespaces"];
+    ns.erase(std::remove_if(ns.begin(), ns.end(), [](const auto& n) { return n["type"] == "cgroup"; }), ns.end());
+    if (o.cgroup_ns == 1) ns.push_back({{"type", "cgroup"}});
+  }
   for (const auto& [dest, source] : o.binds) {
     c["mounts"].push_back({{"destination", dest}, {"type", "bind"}, {"source", source},
                            {"options", {"rbind", "rw"}}});

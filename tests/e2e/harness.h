@@ -69,8 +69,9 @@ class Container {
     // as /proc/<pid>/ns/pid to join another container's.
     std::string pid_ns = "";
     std::map<std::string, std::string> rootfs_entries = {};
-    // A cgroup namespace of its own (runc's default spec has none).
-    bool cgroup_ns = false;
+    // A cgroup namespace of its own: 1 yes, 0 no, -1 as `runc spec` makes
+    // it (on a unified host it has one, elsewhere not).
+    int cgroup_ns = -1;
     // Host directories bound read-write: container path -> host path.
     std::map<std::string, std::string> binds = {};
     // The OCI id; "" for one unique to this container. Each container has
