@@ -26,13 +26,7 @@ using prochook::testing::TempDir;
 
 namespace {
 
-bool SkipUnlessRoot() {
-  if (geteuid() == 0) return false;
-  const char* ci = std::getenv("CI");
-  if (ci != nullptr && std::string(ci) == "true") FAIL("needs root in CI");
-  MESSAGE("SKIPPED: needs root (mount namespaces)");
-  return true;
-}
+bool SkipUnlessRoot() { return geteuid() != 0 && prochook::testing::SkipOrFailInCi("needs root (mount namespaces)"); }
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path);

@@ -118,10 +118,7 @@ TEST_CASE("RendererPolicy: reads in /proc, /sys and the record's cgroup mounts w
 }
 
 TEST_CASE("EnterSandbox: no capabilities, no_new_privs, seccomp; a denied syscall is EPERM, counted, logged outside the handler") {
-  if (geteuid() != 0) {
-    MESSAGE("SKIPPED: the sandbox drops root's capabilities; run as root");
-    return;
-  }
+  if (geteuid() != 0 && prochook::testing::SkipOrFailInCi("the sandbox drops root's capabilities; run as root")) return;
   TempDir t;
   const std::string state = t.path() + "/state", log = t.path() + "/log", report = t.path() + "/report";
   t.Write({{"state/meminfo", "x"}, {"state/sys-cpu/online", "0\n"}});
@@ -162,10 +159,7 @@ TEST_CASE("EnterSandbox: no capabilities, no_new_privs, seccomp; a denied syscal
 }
 
 TEST_CASE("EnterSandbox: uid 0 inside cannot write, create, remove or read outside its dirs, nor signal other processes") {
-  if (geteuid() != 0) {
-    MESSAGE("SKIPPED: the sandbox drops root's capabilities; run as root");
-    return;
-  }
+  if (geteuid() != 0 && prochook::testing::SkipOrFailInCi("the sandbox drops root's capabilities; run as root")) return;
   const LandlockSupport landlock = ProbeLandlock();
   INFO("Landlock: " << landlock.missing);
   REQUIRE(landlock.abi > 0);  // every kernel prochook supports has it (Debian 12's 6.1: ABI 2)
@@ -235,10 +229,7 @@ TEST_CASE("EnterSandbox: uid 0 inside cannot write, create, remove or read outsi
 }
 
 TEST_CASE("EnterSandbox without Landlock: the rest of the sandbox holds, and the renderer is marked unsandboxed") {
-  if (geteuid() != 0) {
-    MESSAGE("SKIPPED: the sandbox drops root's capabilities; run as root");
-    return;
-  }
+  if (geteuid() != 0 && prochook::testing::SkipOrFailInCi("the sandbox drops root's capabilities; run as root")) return;
   TempDir t;
   const std::string state = t.path() + "/state", report = t.path() + "/report";
   t.Write({{"state/meminfo", "x"}});
@@ -260,10 +251,7 @@ TEST_CASE("EnterSandbox without Landlock: the rest of the sandbox holds, and the
 }
 
 TEST_CASE("a renderer that cannot enter its sandbox exits: the files keep their content, ps shows it not running") {
-  if (geteuid() != 0) {
-    MESSAGE("SKIPPED: needs root");
-    return;
-  }
+  if (geteuid() != 0 && prochook::testing::SkipOrFailInCi("needs root")) return;
   TempDir t;
   Sleeper init;
   REQUIRE(init.pid > 0);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/e2e/harness.h"
+#include "tests/testing.h"
 
 namespace fs = std::filesystem;
 using namespace prochook::e2e;
@@ -22,11 +23,8 @@ namespace {
 
 bool SkipUnlessUnified() {
   if (SkipUnlessReady()) return true;
-  if (UnifiedCgroups()) return false;
-  const char* ci = std::getenv("CI");
-  if (ci != nullptr && std::string(ci) == "true") FAIL("not a unified cgroup host: run it in tests/vm/run.sh");
-  MESSAGE("SKIPPED: not a unified cgroup host (tests/vm/run.sh runs this)");
-  return true;
+  return !UnifiedCgroups() &&
+         prochook::testing::SkipOrFailInCi("not a unified cgroup host (tests/vm/run.sh runs this)");
 }
 
 void WriteCgroup(const std::string& path, const std::string& value) {

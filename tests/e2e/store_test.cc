@@ -69,6 +69,14 @@ uint64_t FillUp(const std::string& path) {
   return written;
 }
 
+// No container's state directory is left in the run directory.
+bool ServesNothing(const std::string& run_dir) {
+  for (const auto& e : fs::directory_iterator(run_dir)) {
+    if (e.is_directory()) return false;
+  }
+  return true;
+}
+
 bool IsXfs(const std::string& path) {
   struct statfs st;
   return ::statfs(path.c_str(), &st) == 0 && st.f_type == XFS_SUPER_MAGIC;
@@ -190,12 +198,7 @@ TEST_CASE("store: the filesystem holding the image filled to its last block; 20 
   for (auto& c : containers) c->Stop();
   late.Stop();
   // Every renderer removes its own state: the store empties.
-  CHECK(WaitFor(10s, [&] {
-    for (const auto& e : fs::directory_iterator(small.run_dir())) {
-      if (e.is_directory()) return false;
-    }
-    return true;
-  }));
+  CHECK(WaitFor(10s, [&] { return ServesNothing(small.run_dir()); }));
 }
 
 TEST_CASE("store: a store with less than its reserve free turns new containers away unserved, while those it serves keep refreshing") {
@@ -236,12 +239,7 @@ TEST_CASE("store: uninstall removes an unused store (unmounts it, deletes its im
     CHECK(IsXfs(small.run_dir()));
     CHECK(Read(c).mem_total == 128 * 1024);
     c.Stop();
-    CHECK(WaitFor(10s, [&] {
-      for (const auto& e : fs::directory_iterator(small.run_dir())) {
-        if (e.is_directory()) return false;
-      }
-      return true;
-    }));
+    CHECK(WaitFor(10s, [&] { return ServesNothing(small.run_dir()); }));
   }
   RunResult removed = Run({ProchookBinary(), "uninstall", "--engines", "", "--run-dir", small.run_dir()});
   INFO(removed.out << removed.err);
