@@ -323,3 +323,47 @@ TEST_CASE("ContainerRenderer keeps the last CPU view when the host's CPUs or the
         std::string::npos);
   REQUIRE(renderer.Degraded().size() == 1);
 }
+
+TEST_CASE("ContainerRenderer v2 over files the 6.1 kernel wrote (the VM lane's guest: tests/testdata/v2-guest)") {
+  // Made by tests/vm/capture-v2-fixture.sh: a runc container limited to
+  // 256 MiB, swap 128 MiB and a quota of one CPU on a 2-CPU guest, after
+  // 64 MiB to /dev/shm, 8 MiB written and read back with O_DIRECT on vda,
+  // and a busy loop (pid 249, "R") beside its init (pid 160, "S").
+  const std::string base = std::filesystem::absolute("tests/testdata/v2-guest").string();
+  const std::string cg = base + "/sys/fs/cgroup/fixture/ct";
+  REQUIRE(std::filesystem::exists(cg + "/memory.stat"));
+  ContainerRecord r = Record();
+  r.pid = 160;
+  r.pid_start = 828;
+  for (const char* c : {"cpuset", "cpu", "cpuacct", "memory", "blkio", "pids"}) {
+    r.cgroups[c] = {2, cg, base + "/sys/fs/cgroup"};
+  }
+  ContainerRenderer renderer(r, {base + "/proc", base + "/sys/devices/system/cpu"});
+  auto f = RenderAll(renderer, 0);
+  INFO("meminfo:\n" << f.at("meminfo") << "stat:\n" << f.at("stat") << "loadavg: " << f.at("loadavg"));
+
+  // memory.max 268435456, memory.current 68874240, shmem 67108864,
+  // memory.swap.max 134217728, memory.swap.current 0 (in kB below).
+  CHECK(Field(f.at("meminfo"), "MemTotal") == "262144");
+  CHECK(Field(f.at("meminfo"), "MemFree") == std::to_string(262144 - 68874240 / 1024));
+  CHECK(Field(f.at("meminfo"), "Shmem") == "65536");
+  CHECK(Field(f.at("meminfo"), "SwapTotal") == "131072");
+  CHECK(Field(f.at("meminfo"), "SwapFree") == "131072");
+  CHECK(f.at("swaps").find("\t131072\t") != std::string::npos);
+  // cpu.max "100000 100000" within cpuset 0-1: one CPU, everywhere.
+  CHECK(AgreedCpus(f) == 1);
+  // cpu.stat user_usec 4284477, system_usec 1038587: in USER_HZ ticks.
+  CHECK(f.at("stat").rfind("cpu  428 0 103 ", 0) == 0);
+  CHECK(f.at("stat").find("\ncpu0 428 0 103 ") != std::string::npos);
+  // io.stat "254:0 rbytes=9424896 wbytes=8388608 rios=24 wios=8": vda's
+  // reads, sectors read, writes, sectors written; the guest's other disks
+  // (vdb, loop*) listed with nothing of the container's.
+  CHECK(f.at("diskstats").find(" 254       0 vda 24 0 18408 0 8 0 16384 0 ") != std::string::npos);
+  CHECK(f.at("diskstats").find(" 254      16 vdb 0 0 0 0 0 0 0 0 ") != std::string::npos);
+  // Two threads in cgroup.threads, one of them running; the last pid is
+  // in the container's pid namespace (NSpid 249 -> 27).
+  CHECK(std::regex_search(f.at("loadavg"), std::regex(" 1/2 [0-9]+\n$")));
+  // PSI: the cgroup's files as the kernel wrote them.
+  CHECK(f.at("pressure-cpu") == ReadFile(cg + "/cpu.pressure").value());
+  CHECK(f.at("pressure-io") == ReadFile(cg + "/io.pressure").value());
+}

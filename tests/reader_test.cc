@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "common/reader.h"
 #include "tests/testing.h"
@@ -44,7 +46,7 @@ TEST_CASE("KeptOpenReader remembers a missing file, reopens after a failed read,
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().message().find("No such file") != std::string::npos);
   t.Write({{"later", "x\n"}});
-  // A cgroup grows no new interface files: absence is remembered.
+  // Absence is remembered for a while (5 s by default): no open per read.
   CHECK_FALSE(reader.Read(t.path() + "/later").ok());
   CHECK(OpenEachTime().Read(t.path() + "/later").value() == "x\n");
 
@@ -56,6 +58,18 @@ TEST_CASE("KeptOpenReader remembers a missing file, reopens after a failed read,
   CHECK(reader.Read(t.path() + "/a").value() == "a\n");  // kept: 2 entries with the missing one
   CHECK(reader.Read(t.path() + "/b").value() == "b\n");  // past the cap: read, not kept
   CHECK(reader.Read(t.path() + "/c").value() == "c\n");
+  CHECK(reader.open_files() == 1);
+}
+
+TEST_CASE("KeptOpenReader looks again for a missing file once its absence is old: a controller enabled later") {
+  prochook::testing::TempDir t;
+  KeptOpenReader reader(128, /*absent_ms=*/100);
+  t.Write({{"cg/cgroup.procs", "1\n"}});
+  CHECK_FALSE(reader.Read(t.path() + "/cg/memory.max").ok());
+  t.Write({{"cg/memory.max", "268435456\n"}});  // `+memory` in the parent's subtree_control
+  CHECK_FALSE(reader.Read(t.path() + "/cg/memory.max").ok());  // still remembered as absent
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  CHECK(reader.Read(t.path() + "/cg/memory.max").value() == "268435456\n");
   CHECK(reader.open_files() == 1);
 }
 

@@ -227,3 +227,92 @@ TEST_CASE("cgroup2: served with and without a cgroup namespace") {
     CHECK(ContainerMeminfo(c).at("MemTotal") == 262144);
   }
 }
+
+TEST_CASE("cgroup2: a controller disabled above a running container: its figures fall back or keep, the rest refresh; enabled again, they come back") {
+  if (SkipUnlessUnified()) return;
+  // cgroup v2's way to lose a controller under a running container (v1:
+  // its cgroup removed, conditions_test): `-<controller>` written to the
+  // parent's cgroup.subtree_control removes the controller's files from
+  // the container's cgroup.
+  struct Case {
+    std::string controller, file;
+    std::string logged;  // what the renderer log says, "" for nothing
+  };
+  const std::vector<Case> cases = {
+      {"memory", "memory.max", "memory shows host values: memory cgroup "},
+      {"cpuset", "cpuset.cpus.effective", ""},
+      {"io", "io.stat", "diskstats: io cgroup "},
+  };
+  const uint64_t host_mem = MeminfoFields(ReadText("/proc/meminfo")).at("MemTotal");
+  for (const Case& t : cases) {
+    CAPTURE(t.controller);
+    const std::string data = "/mnt/prochook-ctl-" + std::to_string(getpid());
+    fs::create_directories(data);
+    Container c({.cpus = "1",
+                 .annotations = {{"io.prochook.interval", "100ms"}, {"io.prochook.idle", "off"}},
+                 .binds = {{"/data", data}}});
+    REQUIRE(c.Start().exit_code == 0);
+    RequireServed(c);
+    const std::string control = c.ParentCgroupDir(t.controller) + "/cgroup.subtree_control";
+    const std::string log_file = c.state_dir() + "/renderer.log";
+    auto read_all = [&] {
+      std::map<std::string, std::string> now;
+      for (const std::string f : {"meminfo", "stat", "cpuinfo", "loadavg", "diskstats", "swaps"}) {
+        RunResult r = c.Exec({"cat", "/proc/" + f});
+        CAPTURE(f);
+        CHECK(r.exit_code == 0);
+        REQUIRE(!r.out.empty());
+        CHECK(r.out.back() == '\n');
+        now[f] = r.out;
+      }
+      return now;
+    };
+    auto cpus = [&] { return c.Exec({"cat", "/sys/devices/system/cpu/online"}).out; };
+    const std::string disks_before = read_all()["diskstats"];
+
+    WriteCgroup(control, "-" + t.controller);
+    REQUIRE_FALSE(fs::exists(c.CgroupDir(t.controller) + "/" + t.file));
+    if (t.controller == "memory") {
+      CHECK(WaitFor(2s, [&] { return MeminfoFields(read_all()["meminfo"]).at("MemTotal") == host_mem; }));
+    } else if (t.controller == "cpuset") {
+      CHECK(WaitFor(2s, [&] { return cpus() == ReadText("/sys/devices/system/cpu/online"); }));
+    }
+    if (!t.logged.empty()) {
+      CHECK(WaitFor(2s, [&] { return ReadText(log_file).find(t.logged) != std::string::npos; }));
+    }
+    std::this_thread::sleep_for(300ms);
+    const auto now = read_all();
+    if (t.controller != "memory") CHECK(MeminfoFields(now.at("meminfo")).at("MemTotal") == 262144);
+    if (t.controller != "cpuset") CHECK(cpus() == "0\n");
+    // diskstats keeps its last good content rather than jump to the host's.
+    if (t.controller == "io") CHECK(now.at("diskstats") == disks_before);
+    // /proc/stat still refreshes (its idle time grows).
+    const std::string stat = now.at("stat");
+    CHECK(WaitFor(1s, [&] { return c.Exec({"cat", "/proc/stat"}).out != stat; }));
+    const int renderer = RendererPid(c);
+    CHECK(Alive(renderer));
+
+    // Enabled again: the files come back with the kernel's defaults; the
+    // runtime's settings are made again, and the figures follow once the
+    // renderer looks for the files again (it remembers an absent file for
+    // 5 s: common/reader.h).
+    WriteCgroup(control, "+" + t.controller);
+    if (t.controller == "memory") {
+      WriteCgroup(c.CgroupDir("memory") + "/memory.max", "268435456");
+      CHECK(WaitFor(8s, [&] { return MeminfoFields(read_all()["meminfo"]).at("MemTotal") == 262144; }));
+    } else if (t.controller == "cpuset") {
+      WriteCgroup(c.CgroupDir("cpuset") + "/cpuset.cpus", "1");
+      CHECK(WaitFor(8s, [&] { return cpus() == "0\n"; }));
+    } else {
+      // The container's own writes, counted by the io.stat made again.
+      REQUIRE(c.Exec({"dd", "if=/dev/zero", "of=/data/f", "bs=1M", "count=8", "oflag=direct"}).exit_code == 0);
+      CHECK(WaitFor(8s, [&] {
+        const auto vda = DiskFields(read_all()["diskstats"], "vda");
+        return vda.size() >= 7 && vda[6] >= 16384;
+      }));
+    }
+    INFO("renderer log:\n" << ReadText(log_file));
+    CHECK(Alive(renderer));
+    fs::remove_all(data);
+  }
+}

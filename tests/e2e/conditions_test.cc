@@ -119,13 +119,20 @@ std::string Describe(const CpusSeen& seen) {
   return out;
 }
 
-// Moves every task of the container's cgroup of a v1 controller to the
-// root of that hierarchy, then removes the cgroup: an administrator or an
-// agent cleaning up cgroups under a running container.
+// Moves every task of the container's cgroup of a controller elsewhere,
+// then removes the cgroup: an administrator or an agent cleaning up
+// cgroups under a running container. v1: to the root of that hierarchy.
+// Unified: the container's one cgroup, to a leaf beside it (inner cgroups
+// with controllers hold no processes), removed with the parent.
 void EvacuateAndRemove(const Container& c, const std::string& controller) {
   const std::string dir = c.CgroupDir(controller);
-  const std::string root = "/sys/fs/cgroup/" + controller + "/cgroup.procs";
-  std::istringstream tasks(ReadText(dir + "/tasks"));
+  std::string root = "/sys/fs/cgroup/" + controller + "/cgroup.procs";
+  if (UnifiedCgroups()) {
+    const std::string leaf = c.ParentCgroupDir(controller) + "/evacuated";
+    fs::create_directories(leaf);
+    root = leaf + "/cgroup.procs";
+  }
+  std::istringstream tasks(ReadText(dir + (UnifiedCgroups() ? "/cgroup.procs" : "/tasks")));
   int moved = 0;
   for (int tid; tasks >> tid; ++moved) {
     const int err = WriteFile(root, std::to_string(tid));
@@ -266,18 +273,36 @@ TEST_CASE("conditions: a cpuset shrunk and grown under a running container; empt
   REQUIRE(WriteFile(cpuset + "/cpuset.cpus", "1\n") == 0);
   CHECK_MESSAGE(settles_on(1), Describe(seen));
 
-  // cgroup v1 refuses to empty the cpuset of a cgroup with tasks (ENOSPC),
-  // to name CPUs beyond nr_cpu_ids (ERANGE), and to take from a parent a
-  // CPU its child uses (EBUSY; cpuset(7)); a zero-length write (the
-  // shell's `printf '' >`) changes nothing.
-  CHECK(WriteFile(cpuset + "/cpuset.cpus", "\n") == ENOSPC);
-  CHECK(WriteFile(cpuset + "/cpuset.cpus", " ") == ENOSPC);
-  CHECK(WriteFile(cpuset + "/cpuset.cpus", "65535\n") == ERANGE);
-  CHECK(WriteFile(cpuset + "/cpuset.cpus", "") == 0);
-  CHECK(WriteFile(cpuset + "/cpuset.mems", "\n") == ENOSPC);
-  CHECK(WriteFile(fs::path(cpuset).parent_path() / "cpuset.cpus", "0\n") == EBUSY);
+  if (UnifiedCgroups()) {
+    // cgroup v2 (6.1) refuses to empty the cpuset of a cgroup with tasks
+    // too (ENOSPC); a zero-length write changes nothing. A parent may
+    // narrow its cpuset below the child's: the child's effective set is
+    // then what both allow, or the parent's, never empty.
+    CHECK(WriteFile(cpuset + "/cpuset.cpus", "\n") == ENOSPC);
+    CHECK(WriteFile(cpuset + "/cpuset.cpus", " ") == ENOSPC);
+    CHECK(WriteFile(cpuset + "/cpuset.cpus", "") == 0);
+    const std::string parent = fs::path(cpuset).parent_path() / "cpuset.cpus";
+    REQUIRE(WriteFile(parent, "0\n") == 0);
+    CHECK(ReadText(cpuset + "/cpuset.cpus.effective") == "0\n");
+    CHECK_MESSAGE(settles_on(1), Describe(seen));
+    // Widened again (the kernel refuses to empty it under a child that
+    // names CPUs): the child's own set is back.
+    REQUIRE(WriteFile(parent, ReadText("/sys/fs/cgroup/cpuset.cpus.effective")) == 0);
+    CHECK(ReadText(cpuset + "/cpuset.cpus.effective") == "1\n");
+  } else {
+    // cgroup v1 refuses to empty the cpuset of a cgroup with tasks
+    // (ENOSPC), to name CPUs beyond nr_cpu_ids (ERANGE), and to take from
+    // a parent a CPU its child uses (EBUSY; cpuset(7)); a zero-length
+    // write (the shell's `printf '' >`) changes nothing.
+    CHECK(WriteFile(cpuset + "/cpuset.cpus", "\n") == ENOSPC);
+    CHECK(WriteFile(cpuset + "/cpuset.cpus", " ") == ENOSPC);
+    CHECK(WriteFile(cpuset + "/cpuset.cpus", "65535\n") == ERANGE);
+    CHECK(WriteFile(cpuset + "/cpuset.cpus", "") == 0);
+    CHECK(WriteFile(cpuset + "/cpuset.mems", "\n") == ENOSPC);
+    CHECK(WriteFile(fs::path(cpuset).parent_path() / "cpuset.cpus", "0\n") == EBUSY);
+    CHECK(ReadText(cpuset + "/cpuset.effective_cpus") == "1\n");
+  }
   CHECK(ReadText(cpuset + "/cpuset.cpus") == "1\n");
-  CHECK(ReadText(cpuset + "/cpuset.effective_cpus") == "1\n");
   // The container keeps its one CPU through many refreshes.
   for (int i = 0; i < 4; ++i) {
     std::this_thread::sleep_for(150ms);

@@ -5,8 +5,10 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "tests/e2e/engines.h"
 
@@ -34,6 +36,28 @@ void CheckEngine(Engine engine) {
   CHECK(cpus.out == "1\n");
   RunResult py = c.Exec({"python3", "-c", "import os; print(os.cpu_count())"});
   CHECK(py.out == "1\n");
+  // Real tools, and usage that moves: procps free, sysstat mpstat, and
+  // 48 MiB written to /dev/shm (every engine's is at least 64 MiB) seen
+  // in MemFree. Two reads 1.5 s apart: the first wakes an idle renderer.
+  RunResult free = c.Exec({"free", "-k"});
+  INFO("free: " << free.out);
+  std::istringstream free_lines(free.out.substr(std::min(free.out.size(), free.out.find("\nMem:") + 5)));
+  uint64_t free_total = 0;
+  free_lines >> free_total;
+  CHECK(free_total == 262144);
+  RunResult mpstat = c.Exec({"mpstat", "1", "1"});
+  INFO("mpstat: " << mpstat.out);
+  CHECK(mpstat.out.find("(1 CPU)") != std::string::npos);
+  auto mem_free = [&] {
+    c.Exec({"cat", "/proc/meminfo"});
+    std::this_thread::sleep_for(1500ms);
+    return MeminfoFields(c.Exec({"cat", "/proc/meminfo"}).out).at("MemFree");
+  };
+  const uint64_t free_before = mem_free();
+  REQUIRE(c.Exec({"dd", "if=/dev/zero", "of=/dev/shm/fill", "bs=1M", "count=48"}).exit_code == 0);
+  const uint64_t free_after = mem_free();
+  INFO("MemFree " << free_before << " -> " << free_after << " kB");
+  CHECK(free_before >= free_after + 40 * 1024);
 
   std::istringstream pidline(ReadText(dir + "/renderer.pid"));
   int renderer = 0;

@@ -113,6 +113,11 @@ bool SkipUnlessReady(const std::vector<std::string>& extra_tools) {
   return !missing.empty() && prochook::testing::SkipOrFailInCi("end-to-end prerequisite missing: " + missing);
 }
 
+std::string DefaultRuntime() {
+  const char* env = getenv("PROCHOOK_E2E_RUNTIME");
+  return env != nullptr && *env != '\0' ? env : "runc";
+}
+
 std::string ProchookBinary() {
   // Bazel runs tests from the runfiles tree, where //:prochook is "prochook".
   return fs::canonical("prochook").string();

@@ -40,6 +40,10 @@ void MakeRootfs(const std::string& dir);
 // The prochook binary under test (absolute path, from runfiles).
 std::string ProchookBinary();
 
+// The runtime a Container uses unless told: $PROCHOOK_E2E_RUNTIME, else
+// runc (the VM lane runs a test binary once per runtime this way).
+std::string DefaultRuntime();
+
 // Waits until pred() is true or the timeout passes; returns pred().
 bool WaitFor(std::chrono::milliseconds timeout, const std::function<bool()>& pred);
 
@@ -52,7 +56,7 @@ class Container {
     uint64_t memory_limit = 256ull << 20;      // 0: no limit
     std::string cpus = "";                     // cpuset, e.g. "1"; "" for all
     int64_t cpu_quota_us = 0;                  // per 100 ms period; 0: no quota
-    std::string runtime = "runc";              // or "crun"
+    std::string runtime = DefaultRuntime();    // "runc" or "crun"
     std::string hook_stage = "createRuntime";  // or "prestart"; "" for no hooks
     // The create-stage hook as {path, args...}; empty: prochook itself.
     std::vector<std::string> hook_command = {};

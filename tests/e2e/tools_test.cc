@@ -49,6 +49,16 @@ std::vector<std::string> Top(const std::vector<std::string>& args) {
   return argv;
 }
 
+// CPU time the container's cgroup has used, in ns, as the kernel accounts
+// it: cpuacct.usage (v1), usage_usec of cpu.stat (v2).
+double CgroupCpuNs(const Container& c) {
+  if (!UnifiedCgroups()) return std::stod(ReadText(c.CgroupDir("cpuacct") + "/cpuacct.usage"));
+  const std::string stat = ReadText(c.CgroupDir("cpu") + "/cpu.stat");
+  std::smatch m;
+  REQUIRE_MESSAGE(std::regex_search(stat, m, std::regex("(^|\\n)usage_usec ([0-9]+)")), stat);
+  return std::stod(m[2]) * 1000;
+}
+
 double Python(const Container& c, const std::string& expr) {
   std::string out = Out(c, {"/usr/bin/python3", "-c", "import os, psutil; print(" + expr + ")"});
   return std::stod(out);
@@ -129,12 +139,11 @@ TEST_CASE("tools: a busy loop shows as the one visible CPU's use; ps stays sane"
 
   // What the container really used over a window, as a % of one CPU, from
   // its cgroup's own accounting (the kernel, not prochook).
-  const std::string usage_file = c.CgroupDir("cpuacct") + "/cpuacct.usage";
   auto measure = [&](const std::function<std::string()>& tool, std::string* out) {
-    const double u0 = std::stod(ReadText(usage_file));
+    const double u0 = CgroupCpuNs(c);
     const auto t0 = std::chrono::steady_clock::now();
     *out = tool();
-    const double u1 = std::stod(ReadText(usage_file));
+    const double u1 = CgroupCpuNs(c);
     const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
     return 100.0 * (u1 - u0) / ns;
   };

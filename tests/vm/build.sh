@@ -67,7 +67,7 @@ root=$out/root
 rm -rf "$root"
 mkdir -p "$root"/{usr,etc,proc,sys,dev,run,tmp,var/tmp,var/lib,root,prochook,mnt}
 for d in bin sbin libexec lib64 lib/x86_64-linux-gnu lib/python3 lib/python3.11 lib/sysstat \
-         lib/os-release share/zoneinfo share/containers share/terminfo; do
+         lib/os-release lib/terminfo lib/locale share/zoneinfo share/containers share/terminfo; do
   [[ -e /usr/$d ]] || continue
   mkdir -p "$root/usr/$(dirname "$d")"
   cp -a --link "/usr/$d" "$root/usr/$d" 2>/dev/null || cp -a "/usr/$d" "$root/usr/$d"

@@ -4,7 +4,9 @@
 # command line (prochook.tests=a,b) run from /prochook with CI=true, each
 # output framed on the serial console for tests/vm/run.sh, then power off.
 # Nothing here may hang the lane: run.sh kills a guest that overruns.
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=true
+# A UTF-8 locale (C.UTF-8, /usr/lib/locale on the root disk): tmux refuses
+# to start without.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=true LANG=C.UTF-8
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
@@ -31,11 +33,19 @@ cd /prochook
 tests=$(sed -n 's/.*prochook\.tests=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
 for t in $tests; do
   echo "PROCHOOK-VM-BEGIN $t"
-  exclude=$(awk -v t="$t" '$1 == t { $1 = ""; sub(/^ /, ""); print }' excludes | paste -sd,)
+  binary=${t%%:*} runtime=runc
+  [[ $t == *:* ]] && runtime=${t#*:}
+  exclude=$(awk -v t="$binary" '$1 == t { $1 = ""; sub(/^ /, ""); print }' excludes | paste -sd,)
   # One test that hangs must not take the others' time: a deadline each.
-  timeout -k 5 "${PROCHOOK_TEST_DEADLINE:-900}" ./"$t" --no-colors=true --test-case-exclude="$exclude" 2>&1
+  PROCHOOK_E2E_RUNTIME=$runtime timeout -k 5 "${PROCHOOK_TEST_DEADLINE:-900}" \
+    ./"$binary" --no-colors=true --test-case-exclude="$exclude" 2>&1
   echo "PROCHOOK-VM-END $t $?"
 done
+if [[ -x script.sh ]]; then
+  echo "PROCHOOK-VM-BEGIN script"
+  timeout -k 5 "${PROCHOOK_TEST_DEADLINE:-900}" ./script.sh 2>&1
+  echo "PROCHOOK-VM-END script $?"
+fi
 echo "PROCHOOK-VM: done"
 sync
 echo o > /proc/sysrq-trigger
