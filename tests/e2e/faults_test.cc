@@ -315,10 +315,15 @@ TEST_CASE("faults: a hook stalled past half the runtime's timeout gives up: fail
       // setsid: the stopped hook in a session of its own. A stopped process
       // in a shared process group (Bazel runs every test in its server's)
       // makes the kernel send SIGHUP and SIGCONT to the whole group when it
-      // becomes orphaned, which would reach other tests' processes.
+      // becomes orphaned, which would reach other tests' processes. The
+      // SIGCONT comes from a process of its own: if the runtime's timeout
+      // kills this shell first (a slow machine), the hook still resumes
+      // rather than stay stopped holding runc's output pipes, which runc
+      // waits on for good (seen in the VM lane).
       const std::string script = "exec 3<&0; setsid " + ProchookBinary() +
                                  " hook <&3 3<&- & p=$!; sleep " + delay +
-                                 "; kill -STOP $p 2>/dev/null; sleep 1.2; kill -CONT $p 2>/dev/null; wait $p";
+                                 "; kill -STOP $p 2>/dev/null;"
+                                 " (sleep 1.2; kill -CONT $p 2>/dev/null) </dev/null >/dev/null 2>&1 & wait $p";
       std::string id, dir;
       {
         Container c({.hook_command = {"/bin/sh", "sh", "-c", script},

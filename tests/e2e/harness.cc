@@ -5,15 +5,20 @@
 #include <linux/magic.h>
 #include <sys/statfs.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/process.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -87,10 +92,35 @@ RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_tex
   std::vector<std::string> args(argv.begin() + 1, argv.end());
   bp::child c(exe, bp::args(args), bp::std_in < (dir / "in").string(),
               bp::std_out > (dir / "out").string(), bp::std_err > (dir / "err").string());
+  // A watchdog kills it through a pidfd (never a reused pid) once it is
+  // overdue. (Boost's wait_for polls and can oversleep by seconds.)
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, c.id(), 0));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool exited = false, done = true;
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    if (cv.wait_for(lock, std::chrono::minutes(5), [&] { return exited; })) return;
+    done = false;
+    if (pidfd >= 0) ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+  });
   c.wait();
-  r.exit_code = c.exit_code();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    exited = true;
+  }
+  cv.notify_one();
+  watchdog.join();
+  if (pidfd >= 0) ::close(pidfd);
+  r.exit_code = done ? c.exit_code() : -1;
   r.out = ReadText(dir / "out");
   r.err = ReadText(dir / "err");
+  if (!done) {
+    std::string cmd;
+    for (const std::string& a : argv) cmd += " " + a;
+    r.err += "\n[harness] killed after 5 minutes:" + cmd + "\n";
+    std::fprintf(stderr, "[harness] killed after 5 minutes:%s\n", cmd.c_str());
+  }
   std::error_code ec;
   fs::remove_all(dir, ec);
   return r;

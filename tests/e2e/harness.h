@@ -22,6 +22,9 @@ struct RunResult {
 };
 
 // Runs a program (searched in PATH) to completion, capturing its output.
+// One that runs past 5 minutes (a hung runtime) is killed (SIGKILL): exit
+// code -1, and err says so, so a test fails where it hung rather than
+// stall the run.
 RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_text = "");
 
 // Why the end-to-end tests cannot run here, or "" when they can. In CI a

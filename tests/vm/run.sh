@@ -1,7 +1,7 @@
 #!/bin/bash
 # The cgroup v2 lane: runs end-to-end test binaries inside a qemu guest
 # (TCG) that boots Debian 12's own kernel with cgroup2 only, real runc,
-# crun and podman, and prints each test's output and, last,
+# crun, podman, Docker and containerd, and prints each test's output and, last,
 # "vm: N passed, N failed" (doctest test cases). A guest that overruns its
 # deadline is killed and every test it did not finish counts as failed.
 # Usage: tests/vm/run.sh [TEST[:RUNTIME]...]   (default: the lane's tests
