@@ -7,6 +7,8 @@
 //   prochook ps [--json] [--run-dir DIR]    what prochook serves
 //   prochook repair [--run-dir DIR]         restart dead renderers
 //   prochook render --state-dir DIR         internal: one container's renderer
+//   prochook agent --state-dir DIR [--ready-fd N]
+//                                           internal: one container's sysinfo agent
 //   prochook version
 // Invoked as prochook-runtime (a symlink), it is the runtime wrapper.
 
@@ -18,8 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "hook/hook.h"
 #include "hook/ps.h"
 #include "hook/repair.h"
@@ -78,6 +82,15 @@ int Hook(const std::vector<std::string>& args) {
   return prochook::RunHook(hook, *input);
 }
 
+int Agent(const std::vector<std::string>& args) {
+  if (args.size() == 2 && args[0] == "--state-dir") return prochook::RunAgent(args[1], -1);
+  if (args.size() == 4 && args[0] == "--state-dir" && args[2] == "--ready-fd") {
+    const auto fd = prochook::ParseU64(args[3]);
+    if (fd && *fd < 1024) return prochook::RunAgent(args[1], static_cast<int>(*fd));
+  }
+  return Usage("agent: --state-dir DIR [--ready-fd N]");
+}
+
 int Render(const std::vector<std::string>& args) {
   if (args.size() != 2 || args[0] != "--state-dir") return Usage("render: --state-dir DIR");
   return prochook::RunRenderer(args[1]);
@@ -134,6 +147,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> rest(argv + 2, argv + argc);
   if (cmd == "hook") return Hook(rest);
   if (cmd == "render") return Render(rest);
+  if (cmd == "agent") return Agent(rest);
   if (cmd == "repair") return prochook::RunRepair(rest);
   if (cmd == "ps") return prochook::RunPs(rest);
   if (cmd == "install") return prochook::RunInstall(rest, false, SelfPath());

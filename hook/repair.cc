@@ -123,6 +123,8 @@ Result<Outcome> RepairOne(const std::string& dir) {
   }
 
   auto text = ReadFile(dir + "/" + kRecordFile);
+  // Made by the runtime wrapper for a sysinfo agent, which removes it.
+  if (!text && LiveAgentPid(dir)) return Outcome::kHealthy;
   if (!text && SecondsSinceModified(dir) > kAbandonedAfter) {
     // Unlocked, no record, not new: a hook was killed while setting it up.
     TRY(RemoveStateDir(dir), "removing an abandoned state directory");

@@ -6,6 +6,7 @@
 
 #include "oci/json.h"
 #include "oci/options.h"
+#include "state/record.h"
 
 namespace prochook {
 namespace {
@@ -43,21 +44,35 @@ std::string StringAt(const Json& obj, const char* key) {
   return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// An agent socket in one of run_dir's state directories.
+bool OwnListener(const Json& seccomp, const std::string& run_dir) {
+  const std::string path = StringAt(seccomp, "listenerPath");
+  const std::string prefix = run_dir + "/";
+  const std::string suffix = std::string("/") + kAgentSocketFile;
+  if (path.size() <= prefix.size() + suffix.size() || path.compare(0, prefix.size(), prefix) != 0 ||
+      path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return false;
+  }
+  return path.find('/', prefix.size()) == path.size() - suffix.size();
+}
+
 // Why this profile must be left alone, or "" if sysinfo can be trapped.
-std::string DeclineReason(const Json& seccomp) {
+std::string DeclineReason(const Json& seccomp, const std::string& run_dir) {
   if (!seccomp.is_object()) return "linux.seccomp is not an object";
-  if (auto lp = seccomp.find("listenerPath"); lp != seccomp.end() && !lp->is_null()) {
+  const bool own = OwnListener(seccomp, run_dir);
+  if (auto lp = seccomp.find("listenerPath"); lp != seccomp.end() && !lp->is_null() && !own) {
     return "the seccomp profile has a listenerPath of its own";
   }
   auto rules = seccomp.find("syscalls");
   if (rules != seccomp.end() && !rules->is_null() && !rules->is_array()) {
     return "linux.seccomp.syscalls is not an array";
   }
-  bool allowed = StringAt(seccomp, "defaultAction") == kAllow;
+  bool allowed = StringAt(seccomp, "defaultAction") == kAllow || own;
   if (rules != seccomp.end() && rules->is_array()) {
     for (const Json& rule : *rules) {
       if (!rule.is_object() || !NamesSysinfo(rule)) continue;
       const std::string action = StringAt(rule, "action");
+      if (own && action == kNotify) continue;  // ours, from an earlier edit
       if (action != kAllow) return "the seccomp profile has a rule for sysinfo with action " + action;
       allowed = true;
     }
@@ -73,21 +88,25 @@ void TrapSysinfo(Json& seccomp, const std::string& listener_path) {
   if (rules.is_null()) rules = Json::array();
   Json kept = Json::array();
   for (Json& rule : rules) {
-    if (rule.is_object() && NamesSysinfo(rule)) {
+    if (rule.is_object() && NamesSysinfo(rule) && StringAt(rule, "action") == kAllow) {
       Json& names = rule["names"];
       names.erase(std::remove(names.begin(), names.end(), Json(kSysinfo)), names.end());
       if (names.empty()) continue;
     }
     kept.push_back(std::move(rule));
   }
-  kept.push_back(NotifyRule());
+  const bool trapped = std::any_of(kept.begin(), kept.end(), [](const Json& rule) {
+    return rule.is_object() && NamesSysinfo(rule) && StringAt(rule, "action") == kNotify;
+  });
+  if (!trapped) kept.push_back(NotifyRule());
   rules = std::move(kept);
   seccomp["listenerPath"] = listener_path;
 }
 
 }  // namespace
 
-Result<SysinfoConfig> AddSysinfoNotify(std::string_view config_json, const std::string& listener_path) {
+Result<SysinfoConfig> AddSysinfoNotify(std::string_view config_json, const std::string& listener_path,
+                                       const std::string& run_dir) {
   TRY_ASSIGN(nlohmann::json checked, ParseJsonObject(config_json, "config.json"), "config.json");
   TRY_ASSIGN(auto annotations, StringMapField(checked, "annotations"), "config.json");
   const Options options = ParseOptions(annotations);
@@ -106,11 +125,27 @@ Result<SysinfoConfig> AddSysinfoNotify(std::string_view config_json, const std::
     return SysinfoConfig{SysinfoEdit::kAdded, config.dump(), ""};
   }
   Json& seccomp = lx["seccomp"];
-  if (std::string reason = DeclineReason(seccomp); !reason.empty()) {
+  if (std::string reason = DeclineReason(seccomp, run_dir); !reason.empty()) {
     return SysinfoConfig{SysinfoEdit::kDeclined, "", reason};
   }
   TrapSysinfo(seccomp, listener_path);
   return SysinfoConfig{SysinfoEdit::kAdded, config.dump(), ""};
+}
+
+Result<std::optional<std::string>> RemoveSysinfoNotify(std::string_view config_json, const std::string& run_dir) {
+  TRY(ParseJsonObject(config_json, "config.json"), "config.json");
+  Json config = Json::parse(config_json, nullptr, /*allow_exceptions=*/false);
+  auto lx = config.find("linux");
+  if (lx == config.end() || !lx->is_object()) return std::optional<std::string>();
+  auto seccomp = lx->find("seccomp");
+  if (seccomp == lx->end() || !seccomp->is_object() || !OwnListener(*seccomp, run_dir)) return std::optional<std::string>();
+  seccomp->erase("listenerPath");
+  if (auto rules = seccomp->find("syscalls"); rules != seccomp->end() && rules->is_array()) {
+    for (Json& rule : *rules) {
+      if (rule.is_object() && NamesSysinfo(rule) && StringAt(rule, "action") == kNotify) rule["action"] = kAllow;
+    }
+  }
+  return std::optional<std::string>(config.dump());
 }
 
 }  // namespace prochook

@@ -4,6 +4,7 @@
 // listener), keeping the engine's profile otherwise as it was.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,7 +24,10 @@ struct SysinfoConfig {
   std::string reason;  // why, when kDeclined
 };
 
-// Pure. libseccomp keeps the first rule it is given for a syscall, and
+// Pure. listener_path: the agent's socket, <run_dir>/<state dir>/
+// kAgentSocketFile. A runtime may be given the same bundle again (`runc
+// run` twice, podman): a listenerPath of prochook's own under run_dir is
+// an earlier edit of this bundle, replaced by listener_path. libseccomp keeps the first rule it is given for a syscall, and
 // Docker's default profile allows sysinfo in its big SCMP_ACT_ALLOW rule:
 // so sysinfo is taken out of every allow rule's names (a rule left with no
 // names is dropped) and the notify rule appended. Declined, leaving the
@@ -32,6 +36,13 @@ struct SysinfoConfig {
 // allow sysinfo at all (the agent's "continue" would allow it). A config
 // without linux.seccomp gets a minimal profile: default allow, the
 // host's architectures (native and compat), sysinfo notify.
-Result<SysinfoConfig> AddSysinfoNotify(std::string_view config_json, const std::string& listener_path);
+Result<SysinfoConfig> AddSysinfoNotify(std::string_view config_json, const std::string& listener_path,
+                                       const std::string& run_dir);
+
+// Pure. Undoes an earlier edit for a container that gets no agent: a
+// listenerPath of prochook's own under run_dir is removed and the notify
+// rule for sysinfo allows it (as the profile did before it was trapped).
+// nullopt when there is nothing of prochook's to undo.
+Result<std::optional<std::string>> RemoveSysinfoNotify(std::string_view config_json, const std::string& run_dir);
 
 }  // namespace prochook

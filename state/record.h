@@ -20,6 +20,10 @@ inline constexpr char kDefaultRunDir[] = "/run/prochook";
 inline constexpr char kRecordFile[] = "state.json";
 inline constexpr char kRendererPidFile[] = "renderer.pid";
 inline constexpr char kRendererLogFile[] = "renderer.log";
+// The sysinfo agent's (wrapper mode, agent/): its "<pid> <start time>" and
+// the socket the runtime hands it notify fds on. It logs to renderer.log.
+inline constexpr char kAgentPidFile[] = "agent.pid";
+inline constexpr char kAgentSocketFile[] = "sysinfo.sock";
 // Written by a renderer that runs without Landlock: the reason.
 inline constexpr char kUnsandboxedFile[] = "unsandboxed";
 inline constexpr char kHookLogFile[] = "hook.log";  // in the run dir, for all containers

@@ -12,6 +12,7 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
+constexpr char kRunDir[] = "/run/prochook";
 constexpr char kListener[] = "/run/prochook/web.0123456789abcdef/sysinfo.sock";
 
 // The shape of Docker's default profile's big SCMP_ACT_ALLOW rule (moby
@@ -76,7 +77,7 @@ Json DockerConfig() {
 }
 
 Json Edited(const Json& config) {
-  auto r = AddSysinfoNotify(config.dump(), kListener);
+  auto r = AddSysinfoNotify(config.dump(), kListener, kRunDir);
   REQUIRE(r.ok());
   REQUIRE(r->edit == SysinfoEdit::kAdded);
   return Json::parse(r->text);
@@ -176,7 +177,7 @@ TEST_CASE("AddSysinfoNotify leaves a profile that decides sysinfo itself alone")
     CAPTURE(std::string(c.what));
     Json config = DockerConfig();
     c.change(config["linux"]["seccomp"]);
-    auto r = AddSysinfoNotify(config.dump(), kListener);
+    auto r = AddSysinfoNotify(config.dump(), kListener, kRunDir);
     REQUIRE(r.ok());
     CHECK(r->edit == SysinfoEdit::kDeclined);
     CHECK(r->text.empty());
@@ -190,7 +191,7 @@ TEST_CASE("AddSysinfoNotify: annotations turn it off") {
     CAPTURE(key);
     Json config = DockerConfig();
     config["annotations"] = {{key, value}};
-    auto r = AddSysinfoNotify(config.dump(), kListener);
+    auto r = AddSysinfoNotify(config.dump(), kListener, kRunDir);
     REQUIRE(r.ok());
     CHECK(r->edit == SysinfoEdit::kDisabled);
     CHECK(r->text.empty());
@@ -201,10 +202,51 @@ TEST_CASE("AddSysinfoNotify: annotations turn it off") {
 }
 
 TEST_CASE("AddSysinfoNotify refuses what is not a config") {
-  CHECK_FALSE(AddSysinfoNotify("[]", kListener).ok());
-  CHECK_FALSE(AddSysinfoNotify("{\"linux\": 3}", kListener).ok());
-  CHECK_FALSE(AddSysinfoNotify("{", kListener).ok());
-  auto weird = AddSysinfoNotify(R"({"linux":{"seccomp":{"defaultAction":7,"syscalls":5}}})", kListener);
+  CHECK_FALSE(AddSysinfoNotify("[]", kListener, kRunDir).ok());
+  CHECK_FALSE(AddSysinfoNotify("{\"linux\": 3}", kListener, kRunDir).ok());
+  CHECK_FALSE(AddSysinfoNotify("{", kListener, kRunDir).ok());
+  auto weird = AddSysinfoNotify(R"({"linux":{"seccomp":{"defaultAction":7,"syscalls":5}}})", kListener, kRunDir);
   REQUIRE(weird.ok());
   CHECK(weird->edit == SysinfoEdit::kDeclined);
+}
+
+TEST_CASE("AddSysinfoNotify on its own earlier edit (a bundle given again) points it at the new agent") {
+  const Json first = Edited(DockerConfig());
+  const std::string again = "/run/prochook/web.fedcba9876543210/sysinfo.sock";
+  auto r = AddSysinfoNotify(first.dump(), again, kRunDir);
+  REQUIRE(r.ok());
+  REQUIRE(r->edit == SysinfoEdit::kAdded);
+  Json expected = first;
+  expected["linux"]["seccomp"]["listenerPath"] = again;
+  CHECK(Json::parse(r->text) == expected);
+  // Another run directory's socket is not ours.
+  auto other = AddSysinfoNotify(first.dump(), kListener, "/run/elsewhere");
+  REQUIRE(other.ok());
+  CHECK(other->edit == SysinfoEdit::kDeclined);
+}
+
+TEST_CASE("RemoveSysinfoNotify undoes prochook's trap and nothing else") {
+  const Json before = DockerConfig();
+  const Json trapped = Edited(before);
+  auto undone = RemoveSysinfoNotify(trapped.dump(), kRunDir);
+  REQUIRE(undone.ok());
+  REQUIRE(undone->has_value());
+  const Json after = Json::parse(**undone);
+  const Json& seccomp = after["linux"]["seccomp"];
+  CHECK_FALSE(seccomp.contains("listenerPath"));
+  CHECK(SysinfoActions(seccomp) == std::vector<std::string>{"SCMP_ACT_ALLOW"});
+  // The profile is the one before, with sysinfo allowed by a rule of its own.
+  Json expected = trapped;
+  expected["linux"]["seccomp"].erase("listenerPath");
+  expected["linux"]["seccomp"]["syscalls"][3]["action"] = "SCMP_ACT_ALLOW";
+  CHECK(after == expected);
+  // Nothing of ours: nothing to undo.
+  auto untouched = RemoveSysinfoNotify(before.dump(), kRunDir);
+  REQUIRE(untouched.ok());
+  CHECK_FALSE(untouched->has_value());
+  Json foreign = before;
+  foreign["linux"]["seccomp"]["listenerPath"] = "/run/other/agent.sock";
+  auto kept = RemoveSysinfoNotify(foreign.dump(), kRunDir);
+  REQUIRE(kept.ok());
+  CHECK_FALSE(kept->has_value());
 }

@@ -1,0 +1,189 @@
+#include "agent/agent.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "agent/figures.h"
+#include "agent/handoff.h"
+#include "agent/notify.h"
+#include "common/fd.h"
+#include "common/log.h"
+#include "common/pidfd.h"
+#include "renderer/own_cgroup.h"
+#include "renderer/sandbox.h"
+#include "state/record.h"
+#include "state/state_dir.h"
+
+namespace prochook {
+namespace {
+
+constexpr int kTickMs = 1000;
+// A directory made for a container whose runtime never handed over a
+// notify fd (it failed before, or the hook declined the container):
+// given up after this long, unless it became a served container's.
+constexpr int64_t kHandoffWaitMs = 10 * 60 * 1000;
+
+int64_t NowMs() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// The least privilege that still writes a caller's memory: opening
+// /proc/<pid>/mem for writing takes CAP_SYS_PTRACE (ptrace_may_access) and,
+// for a caller of another uid, CAP_DAC_OVERRIDE (the file is its owner's,
+// mode 0600). Not dumpable: no one can ptrace the agent or read its
+// memory through /proc.
+Result<> DropPrivileges() {
+  TRY(DropCapabilities({CAP_SYS_PTRACE, CAP_DAC_OVERRIDE}), "agent");
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Error::Sys("no_new_privs");
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return Error::Sys("PR_SET_DUMPABLE");
+  return Ok{};
+}
+
+class Agent {
+ public:
+  Agent(std::string dir, UniqueFd dir_fd, UniqueFd listen_fd)
+      : dir_(std::move(dir)), dir_fd_(std::move(dir_fd)), listen_(std::move(listen_fd)), started_ms_(NowMs()) {}
+
+  void Run() {
+    while (!Done()) {
+      std::vector<struct pollfd> fds = {{listen_.get(), POLLIN, 0}};
+      for (const UniqueFd& n : notify_) fds.push_back({n.get(), POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), kTickMs) < 0 && errno != EINTR) {
+        LOG_ERROR("%s", Error::Sys("poll").message().c_str());
+        return;
+      }
+      if (fds[0].revents & POLLIN) Accept();
+      // Back to front: a hung-up fd is erased in place.
+      for (size_t i = fds.size() - 1; i >= 1; --i) Serve(i - 1, fds[i].revents);
+    }
+  }
+
+  void Finish() {
+    ::unlink((dir_ + "/" + kAgentSocketFile).c_str());
+    if (DirGone() || LiveRendererPid(dir_)) return;
+    if (auto r = RemoveStateDir(dir_); !r) LOG_WARN("cleanup: %s", r.error().message().c_str());
+  }
+
+ private:
+  void Accept() {
+    auto handoff = AcceptHandoff(listen_.get());
+    if (!handoff) {
+      LOG_WARN("handoff: %s", handoff.error().message().c_str());
+      return;
+    }
+    if (!init_.valid() && handoff->init_pid > 0) {
+      if (auto pinned = PinProcess(handoff->init_pid)) init_ = std::move(pinned->pidfd);
+    }
+    // The init's fd, then one per exec: only the first is worth a line.
+    if (!had_handoff_) LOG_INFO("serving sysinfo for container init %d", handoff->init_pid);
+    else LOG_DEBUG("serving sysinfo for an exec (%zu notify fds)", notify_.size() + 1);
+    notify_.push_back(std::move(handoff->notify_fd));
+    had_handoff_ = true;
+  }
+
+  void Serve(size_t i, short revents) {
+    if (revents & POLLIN) {
+      auto served = ServeNotification(notify_[i].get(), [&] { return ReadFigures(dir_); });
+      if (served) {
+        ++count_[static_cast<int>(*served)];
+        return;
+      }
+      LOG_WARN("notify fd: %s", served.error().message().c_str());
+      revents |= POLLERR;
+    }
+    // Every process of this filter has exited.
+    if (revents & (POLLHUP | POLLERR | POLLNVAL)) notify_.erase(notify_.begin() + static_cast<long>(i));
+  }
+
+  bool DirGone() const {
+    struct stat st;
+    return ::fstat(dir_fd_.get(), &st) != 0 || st.st_nlink == 0;
+  }
+
+  bool InitGone() const { return !init_.valid() || !PidfdAlive(init_.get()); }
+
+  bool Done() const {
+    if (!notify_.empty()) return false;
+    if (had_handoff_) {
+      if (!InitGone()) return false;
+      LOG_INFO("the container has exited (answered %llu, continued %llu, gone %llu)",
+               static_cast<unsigned long long>(count_[0]), static_cast<unsigned long long>(count_[1]),
+               static_cast<unsigned long long>(count_[2]));
+      return true;
+    }
+    if (DirGone()) {
+      LOG_INFO("state directory removed before any handoff");
+      return true;
+    }
+    if (auto record = LoadRecord(dir_)) {
+      if (InitAlive(*record)) return false;
+      LOG_INFO("the container's init %d exited without handing over a notify fd", record->pid);
+      return true;
+    }
+    if (NowMs() - started_ms_ < kHandoffWaitMs) return false;
+    LOG_WARN("no handoff and no container after %lld s: giving up", static_cast<long long>(kHandoffWaitMs / 1000));
+    return true;
+  }
+
+  const std::string dir_;
+  const UniqueFd dir_fd_;
+  const UniqueFd listen_;
+  const int64_t started_ms_;
+  std::vector<UniqueFd> notify_;
+  UniqueFd init_;
+  bool had_handoff_ = false;
+  unsigned long long count_[3] = {0, 0, 0};  // by Served
+};
+
+// The log is the container's renderer.log (one write per line, O_APPEND:
+// the renderer's lines and the agent's never mix).
+UniqueFd OpenLog(const std::string& state_dir) {
+  UniqueFd fd(::open((state_dir + "/" + kRendererLogFile).c_str(),
+                     O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  ConfigureLog({.fd = fd.get(), .syslog = false, .min = LevelFromEnv(), .tag = "prochook agent"});
+  return fd;
+}
+
+void SignalReady(int ready_fd) {
+  if (ready_fd < 0) return;
+  (void)!::write(ready_fd, "1", 1);
+  ::close(ready_fd);
+}
+
+}  // namespace
+
+int RunAgent(const std::string& state_dir, int ready_fd) {
+  // Out of the runtime's (the engine's shim's) cgroup, as the renderer.
+  JoinRendererCgroup();
+  const UniqueFd log_fd = OpenLog(state_dir);
+  UniqueFd dir_fd(::open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir_fd.valid()) {
+    LOG_ERROR("cannot start: %s", Error::Sys("open " + state_dir).message().c_str());
+    return 1;
+  }
+  auto listen_fd = ListenAt(state_dir + "/" + kAgentSocketFile);
+  auto pid_file = listen_fd ? WritePidFile(state_dir, kAgentPidFile, ::getpid()) : Result<>(listen_fd.error());
+  auto dropped = pid_file ? DropPrivileges() : pid_file;
+  if (!dropped) {
+    LOG_ERROR("cannot start: %s", dropped.error().message().c_str());
+    return 1;
+  }
+  LOG_INFO("listening on %s", kAgentSocketFile);
+  SignalReady(ready_fd);
+  Agent agent(state_dir, std::move(dir_fd), std::move(*listen_fd));
+  agent.Run();
+  agent.Finish();
+  return 0;
+}
+
+}  // namespace prochook
