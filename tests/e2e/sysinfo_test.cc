@@ -1,0 +1,245 @@
+// sysinfo(2) in wrapper mode: runc containers created through `prochook
+// runtime`, whose per-container agent answers sysinfo from the files the
+// renderer writes (256 MiB, one CPU).
+#include <doctest/doctest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/harness.h"
+#include "tests/testing.h"
+
+namespace fs = std::filesystem;
+using namespace prochook::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr uint64_t kLimit = 256ull << 20;
+
+// One line of sysinfo_caller.
+struct Answer {
+  int ret = -1, err = 0;
+  long uptime = 0;
+  uint64_t totalram = 0, freeram = 0, sharedram = 0, bufferram = 0, totalswap = 0, freeswap = 0;
+  unsigned procs = 0;
+  uint64_t totalhigh = 0, freehigh = 0;
+  unsigned mem_unit = 0;
+  uint64_t loads[3] = {0, 0, 0};
+};
+
+std::optional<Answer> ParseAnswer(const std::string& line) {
+  std::istringstream in(line);
+  Answer a;
+  in >> a.ret >> a.err >> a.uptime >> a.totalram >> a.freeram >> a.sharedram >> a.bufferram >> a.totalswap >>
+      a.freeswap >> a.procs >> a.totalhigh >> a.freehigh >> a.mem_unit >> a.loads[0] >> a.loads[1] >> a.loads[2];
+  if (!in) return std::nullopt;
+  return a;
+}
+
+// prochook as the runtime (a symlink named prochook-runtime, with runc
+// behind it) and the static caller, copied where a container binds it.
+class Fixture {
+ public:
+  Fixture() {
+    char tmpl[] = "/tmp/prochook-sysinfo-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir_ = tmpl;
+    fs::create_symlink(ProchookBinary(), dir_ + "/prochook-runtime");
+    fs::create_directory(dir_ + "/caller");
+    fs::copy_file(fs::canonical("tests/e2e/sysinfo_caller"), dir_ + "/caller/sysinfo_caller");
+    ::setenv("PROCHOOK_RUNTIME", "runc", 1);
+  }
+  ~Fixture() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  Container::Options Options(std::map<std::string, std::string> annotations = {}) const {
+    Container::Options o;
+    o.runtime = dir_ + "/prochook-runtime";
+    o.hook_stage = "";  // the wrapper adds the hooks
+    o.cpus = "0";
+    o.binds = {{"/opt/caller", dir_ + "/caller"}};
+    o.annotations = std::move(annotations);
+    return o;
+  }
+
+ private:
+  std::string dir_;
+};
+
+// The init calls sysinfo once as it starts, into /tmp/init.txt: the
+// init's own notify fd, not an exec's.
+void CallFromInit(const Container& c) {
+  const std::string path = c.bundle() + "/config.json";
+  nlohmann::json config = nlohmann::json::parse(ReadText(path));
+  config["process"]["args"] = {"sh", "-c", "/opt/caller/sysinfo_caller > /tmp/init.txt; exec sleep 100000"};
+  std::ofstream(path) << config.dump(2);
+}
+
+Answer Call(const Container& c) {
+  RunResult r = c.Exec({"/opt/caller/sysinfo_caller"});
+  INFO("sysinfo_caller: " << r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto a = ParseAnswer(r.out);
+  REQUIRE(a.has_value());
+  return *a;
+}
+
+struct sysinfo HostSysinfo() {
+  struct sysinfo s;
+  REQUIRE(::sysinfo(&s) == 0);
+  return s;
+}
+
+// Proves the files are served (RequireServed) and differ from the host's.
+void RequireServedThroughWrapper(const Container& c) {
+  RequireServed(c);
+  RunResult cat = c.Exec({"cat", "/proc/meminfo"});
+  REQUIRE(cat.exit_code == 0);
+  REQUIRE(MeminfoFields(cat.out).at("MemTotal") == kLimit >> 10);
+  REQUIRE(MeminfoFields(ReadText("/proc/meminfo")).at("MemTotal") != kLimit >> 10);
+}
+
+// "0.52 0.58 0.59 2/345 12345": the total and the 1-minute load << 16.
+std::pair<unsigned, uint64_t> LoadavgTotalAndLoad(const std::string& text) {
+  std::istringstream in(text);
+  std::string l1, l5, l15, tasks;
+  in >> l1 >> l5 >> l15 >> tasks;
+  const unsigned total = static_cast<unsigned>(std::stoul(tasks.substr(tasks.find('/') + 1)));
+  return {total, static_cast<uint64_t>(std::stod(l1) * 65536)};
+}
+
+}  // namespace
+
+TEST_CASE("sysinfo: a 256 MiB container made through the wrapper gets its own figures") {
+  if (SkipUnlessReady({"busybox"})) return;
+  Fixture fx;
+  Container c(fx.Options());
+  CallFromInit(c);
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "runc run through the wrapper: " << start.err);
+  RequireServedThroughWrapper(c);
+
+  const Answer a = Call(c);
+  CHECK(a.ret == 0);
+  CHECK(a.mem_unit == 1);
+  CHECK(a.totalram == kLimit);
+  CHECK(a.freeram <= kLimit);
+  CHECK(a.freeram > kLimit / 2);
+  CHECK(a.totalhigh == 0);
+  CHECK(a.freehigh == 0);
+  // The kernel's own uptime: no time namespace here.
+  CHECK(std::labs(a.uptime - HostSysinfo().uptime) <= 2);
+
+  // procs and loads are the rendered loadavg's, read by the same exec.
+  RunResult both = c.Exec({"sh", "-c", "/opt/caller/sysinfo_caller; cat /proc/loadavg"});
+  REQUIRE(both.exit_code == 0);
+  const std::string first_line = both.out.substr(0, both.out.find('\n'));
+  const auto answer = ParseAnswer(first_line);
+  REQUIRE(answer.has_value());
+  const auto [total, load1] = LoadavgTotalAndLoad(both.out.substr(both.out.find('\n') + 1));
+  INFO("sysinfo: " << first_line << "; loadavg: " << both.out);
+  CHECK(answer->procs < HostSysinfo().procs);
+  CHECK(answer->procs + 2 >= total);
+  CHECK(answer->procs <= total + 2);
+  CHECK(answer->loads[0] <= load1 + 6554);  // within 0.1 (a refresh between)
+  CHECK(answer->loads[0] + 6554 >= load1);
+
+  // The init's own call, through the fd runc handed over at create.
+  RunResult init = c.Exec({"cat", "/tmp/init.txt"});
+  REQUIRE(init.exit_code == 0);
+  const auto from_init = ParseAnswer(init.out);
+  REQUIRE_MESSAGE(from_init.has_value(), init.out);
+  CHECK(from_init->totalram == kLimit);
+
+  // glibc's _SC_PHYS_PAGES and busybox (static) free use sysinfo.
+  RunResult py = c.Exec(
+      {"/usr/bin/python3", "-c", "import os; print(os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE'))"});
+  CHECK(py.out == std::to_string(kLimit) + "\n");
+  RunResult free = c.Exec({"busybox", "free"});
+  INFO("busybox free:\n" << free.out);
+  std::istringstream lines(free.out);
+  std::string header, label;
+  uint64_t total_kb = 0;
+  std::getline(lines, header);
+  lines >> label >> total_kb;
+  CHECK(label == "Mem:");
+  CHECK(total_kb == kLimit >> 10);
+}
+
+TEST_CASE("sysinfo: 64 MiB written to /dev/shm lower freeram and raise sharedram by ~64 MiB") {
+  if (SkipUnlessReady()) return;
+  Fixture fx;
+  Container c(fx.Options());
+  REQUIRE(c.Start().exit_code == 0);
+  RequireServedThroughWrapper(c);
+  const Answer before = Call(c);
+  REQUIRE(before.totalram == kLimit);
+  RunResult dd = c.Exec({"dd", "if=/dev/zero", "of=/dev/shm/fill", "bs=1M", "count=64"});
+  REQUIRE_MESSAGE(dd.exit_code == 0, dd.err);
+  Answer after;
+  const bool lowered = WaitFor(10s, [&] {
+    after = Call(c);
+    return after.freeram + (60ull << 20) <= before.freeram;
+  });
+  INFO("freeram before " << before.freeram << ", after " << after.freeram);
+  CHECK(lowered);
+  CHECK(after.freeram + (72ull << 20) >= before.freeram);  // ~64 MiB, not much more
+  CHECK(after.sharedram >= before.sharedram + (64ull << 20));
+}
+
+TEST_CASE("sysinfo: io.prochook.sysinfo=off leaves the kernel's answer (files still served)") {
+  if (SkipUnlessReady()) return;
+  Fixture fx;
+  Container c(fx.Options({{"io.prochook.sysinfo", "off"}}));
+  REQUIRE(c.Start().exit_code == 0);
+  RequireServedThroughWrapper(c);
+  const Answer a = Call(c);
+  CHECK(a.ret == 0);
+  CHECK(a.totalram * a.mem_unit == HostSysinfo().totalram * HostSysinfo().mem_unit);
+  const nlohmann::json config = nlohmann::json::parse(ReadText(c.bundle() + "/config.json"));
+  CHECK_FALSE(config["linux"]["seccomp"].contains("listenerPath"));
+  CHECK_FALSE(fs::exists(c.state_dir() + "/sysinfo.sock"));
+}
+
+TEST_CASE("sysinfo: an agent that cannot start leaves the container untrapped, and it starts") {
+  if (SkipUnlessReady()) return;
+  Fixture fx;
+  Container c(fx.Options());
+  // A leftover directory at the container's path: the wrapper does not
+  // take it over (the hook does, as stale state).
+  REQUIRE(::mkdir(c.state_dir().c_str(), 0700) == 0);
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, start.err);
+  RequireServedThroughWrapper(c);
+  const Answer a = Call(c);
+  CHECK(a.ret == 0);
+  CHECK(a.totalram * a.mem_unit == HostSysinfo().totalram * HostSysinfo().mem_unit);
+  const nlohmann::json config = nlohmann::json::parse(ReadText(c.bundle() + "/config.json"));
+  CHECK_FALSE(config["linux"]["seccomp"].contains("listenerPath"));
+}
+
+TEST_CASE("sysinfo: the container and its agent leave nothing behind once deleted") {
+  if (SkipUnlessReady()) return;
+  Fixture fx;
+  Container c(fx.Options());
+  REQUIRE(c.Start().exit_code == 0);
+  RequireServedThroughWrapper(c);
+  REQUIRE(Call(c).totalram == kLimit);
+  const std::string dir = c.state_dir();
+  const int agent = std::atoi(ReadText(dir + "/agent.pid").c_str());
+  REQUIRE(Alive(agent));
+  c.Stop();
+  CHECK(WaitFor(5s, [&] { return !fs::exists(dir); }));
+  CHECK(WaitFor(5s, [&] { return !Alive(agent); }));
+}
