@@ -9,6 +9,8 @@
 //   prochook render --state-dir DIR         internal: one container's renderer
 //   prochook agent --state-dir DIR [--ready-fd N]
 //                                           internal: one container's sysinfo agent
+//   prochook hold --state-dir DIR [--ready-fd N]
+//                                           internal: the second holder of its notify fds
 //   prochook version
 // Invoked as prochook-runtime (a symlink), it is the runtime wrapper.
 
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "agent/agent.h"
+#include "agent/holder.h"
 #include "common/io.h"
 #include "common/log.h"
 #include "common/text.h"
@@ -82,13 +85,14 @@ int Hook(const std::vector<std::string>& args) {
   return prochook::RunHook(hook, *input);
 }
 
-int Agent(const std::vector<std::string>& args) {
-  if (args.size() == 2 && args[0] == "--state-dir") return prochook::RunAgent(args[1], -1);
+// `agent` and `hold`: --state-dir DIR [--ready-fd N].
+int PerContainer(const std::vector<std::string>& args, int (*run)(const std::string&, int), const char* name) {
+  if (args.size() == 2 && args[0] == "--state-dir") return run(args[1], -1);
   if (args.size() == 4 && args[0] == "--state-dir" && args[2] == "--ready-fd") {
     const auto fd = prochook::ParseU64(args[3]);
-    if (fd && *fd < 1024) return prochook::RunAgent(args[1], static_cast<int>(*fd));
+    if (fd && *fd < 1024) return run(args[1], static_cast<int>(*fd));
   }
-  return Usage("agent: --state-dir DIR [--ready-fd N]");
+  return Usage((std::string(name) + ": --state-dir DIR [--ready-fd N]").c_str());
 }
 
 int Render(const std::vector<std::string>& args) {
@@ -147,7 +151,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> rest(argv + 2, argv + argc);
   if (cmd == "hook") return Hook(rest);
   if (cmd == "render") return Render(rest);
-  if (cmd == "agent") return Agent(rest);
+  if (cmd == "agent") return PerContainer(rest, prochook::RunAgent, "agent");
+  if (cmd == "hold") return PerContainer(rest, prochook::RunHolder, "hold");
   if (cmd == "repair") return prochook::RunRepair(rest);
   if (cmd == "ps") return prochook::RunPs(rest);
   if (cmd == "install") return prochook::RunInstall(rest, false, SelfPath());

@@ -12,8 +12,11 @@
 #include <vector>
 
 #include "agent/figures.h"
+#include "agent/fd_passing.h"
 #include "agent/handoff.h"
+#include "agent/holder.h"
 #include "agent/notify.h"
+#include "agent/start.h"
 #include "common/fd.h"
 #include "common/log.h"
 #include "common/pidfd.h"
@@ -49,22 +52,75 @@ Result<> DropPrivileges() {
   return Ok{};
 }
 
+// Connects to the container's holder (starting one if there is none) and
+// takes back what it holds for an agent that died: its listening socket
+// (*listener) and its notify fds (*restored).
+Result<UniqueFd> AttachHolder(const std::string& dir, UniqueFd* listener, std::vector<UniqueFd>* restored) {
+  const std::string path = dir + "/" + kHolderSocketFile;
+  auto conn = ConnectSeqpacket(path);
+  if (!conn) {
+    TRY(StartHolder(dir), "holder");
+    conn = ConnectSeqpacket(path);
+  }
+  if (!conn) return conn.error().Wrap("holder");
+  for (;;) {
+    std::vector<UniqueFd> fds;
+    TRY_ASSIGN(char tag, ReceiveFds(conn->get(), &fds), "holder");
+    if (tag == kTagEnd) return std::move(*conn);
+    if (tag == kTagListener && fds.size() == 1) {
+      *listener = std::move(fds[0]);
+    } else if (tag == kTagFd) {
+      for (UniqueFd& fd : fds) restored->push_back(std::move(fd));
+    } else {
+      return Error::Msg("holder: unexpected message");
+    }
+  }
+}
+
 class Agent {
  public:
-  Agent(std::string dir, UniqueFd dir_fd, UniqueFd listen_fd)
-      : dir_(std::move(dir)), dir_fd_(std::move(dir_fd)), listen_(std::move(listen_fd)), started_ms_(NowMs()) {}
+  Agent(std::string dir, UniqueFd dir_fd) : dir_(std::move(dir)), dir_fd_(std::move(dir_fd)), started_ms_(NowMs()) {}
+
+  // The listening socket and the notify fds the holder kept for this
+  // agent's predecessor, if any; else a new socket, given to the holder.
+  Result<> Attach() {
+    std::vector<UniqueFd> restored;
+    auto holder = AttachHolder(dir_, &listen_, &restored);
+    if (!holder) LOG_WARN("%s: the notify fds have no second holder", holder.error().message().c_str());
+    if (!listen_.valid()) {
+      const std::string path = dir_ + "/" + kAgentSocketFile;
+      ::unlink(path.c_str());  // a dead agent's whose holder is gone too
+      TRY_ASSIGN(listen_, ListenAt(path), "listening");
+      if (holder && !SendFds(holder->get(), kTagListener, {listen_.get()})) holder = Error::Msg("holder gone");
+    }
+    if (holder) holder_ = std::move(*holder);
+    if (restored.empty()) return Ok{};
+    LOG_INFO("took over %zu notify fd(s) from the holder", restored.size());
+    for (UniqueFd& fd : restored) notify_.push_back(std::move(fd));
+    had_handoff_ = true;
+    if (auto record = LoadRecord(dir_); record && InitAlive(*record)) {
+      if (auto pinned = PinProcess(record->pid)) init_ = std::move(pinned->pidfd);
+    }
+    return Ok{};
+  }
 
   void Run() {
     while (!Done()) {
-      std::vector<struct pollfd> fds = {{listen_.get(), POLLIN, 0}};
+      // The holder's connection (-1: none) is never readable: it only
+      // hangs up, when the holder died.
+      std::vector<struct pollfd> fds = {{listen_.get(), POLLIN, 0}, {holder_.get(), 0, 0}};
       for (const UniqueFd& n : notify_) fds.push_back({n.get(), POLLIN, 0});
       if (::poll(fds.data(), fds.size(), kTickMs) < 0 && errno != EINTR) {
         LOG_ERROR("%s", Error::Sys("poll").message().c_str());
         return;
       }
-      if (fds[0].revents & POLLIN) Accept();
+      if (fds[1].revents != 0) {
+        LOG_WARN("the holder of the notify fds is gone: starting another");
+        Reattach();
+      }
       // Back to front: a hung-up fd is erased in place.
-      for (size_t i = fds.size() - 1; i >= 1; --i) Serve(i - 1, fds[i].revents);
+      for (size_t i = fds.size() - 1; i >= 2; --i) Serve(i - 2, fds[i].revents);
+      if (fds[0].revents & POLLIN) Accept();
     }
   }
 
@@ -89,6 +145,28 @@ class Agent {
     else LOG_DEBUG("serving sysinfo for an exec (%zu notify fds)", notify_.size() + 1);
     notify_.push_back(std::move(handoff->notify_fd));
     had_handoff_ = true;
+    if (!holder_.valid() || !SendFds(holder_.get(), kTagFd, {notify_.back().get()})) Reattach();
+  }
+
+  // A new holder, given every notify fd this agent has.
+  void Reattach() {
+    holder_.reset();
+    UniqueFd stale_listener;
+    std::vector<UniqueFd> stale;
+    auto holder = AttachHolder(dir_, &stale_listener, &stale);
+    if (holder && !SendFds(holder->get(), kTagListener, {listen_.get()})) holder = Error::Msg("holder gone");
+    std::vector<int> fds;
+    for (const UniqueFd& n : notify_) fds.push_back(n.get());
+    for (size_t i = 0; holder && i < fds.size(); i += kMaxFdsPerMessage) {
+      const std::vector<int> batch(fds.begin() + static_cast<long>(i),
+                                   fds.begin() + static_cast<long>(std::min(fds.size(), i + kMaxFdsPerMessage)));
+      if (auto sent = SendFds(holder->get(), kTagFd, batch); !sent) holder = sent.error();
+    }
+    if (!holder) {
+      LOG_WARN("%s: the notify fds have no second holder", holder.error().message().c_str());
+      return;
+    }
+    holder_ = std::move(*holder);
   }
 
   void Serve(size_t i, short revents) {
@@ -137,9 +215,10 @@ class Agent {
 
   const std::string dir_;
   const UniqueFd dir_fd_;
-  const UniqueFd listen_;
+  UniqueFd listen_;  // sysinfo.sock, where the runtime hands notify fds over
   const int64_t started_ms_;
   std::vector<UniqueFd> notify_;
+  UniqueFd holder_;  // connection to the second holder of notify_
   UniqueFd init_;
   bool had_handoff_ = false;
   unsigned long long count_[3] = {0, 0, 0};  // by Served
@@ -154,12 +233,6 @@ UniqueFd OpenLog(const std::string& state_dir) {
   return fd;
 }
 
-void SignalReady(int ready_fd) {
-  if (ready_fd < 0) return;
-  (void)!::write(ready_fd, "1", 1);
-  ::close(ready_fd);
-}
-
 }  // namespace
 
 int RunAgent(const std::string& state_dir, int ready_fd) {
@@ -171,16 +244,17 @@ int RunAgent(const std::string& state_dir, int ready_fd) {
     LOG_ERROR("cannot start: %s", Error::Sys("open " + state_dir).message().c_str());
     return 1;
   }
-  auto listen_fd = ListenAt(state_dir + "/" + kAgentSocketFile);
-  auto pid_file = listen_fd ? WritePidFile(state_dir, kAgentPidFile, ::getpid()) : Result<>(listen_fd.error());
+  // Privileges first: the holder the agent starts inherits none.
+  auto pid_file = WritePidFile(state_dir, kAgentPidFile, ::getpid());
   auto dropped = pid_file ? DropPrivileges() : pid_file;
-  if (!dropped) {
-    LOG_ERROR("cannot start: %s", dropped.error().message().c_str());
+  Agent agent(state_dir, std::move(dir_fd));
+  auto attached = dropped ? agent.Attach() : dropped;
+  if (!attached) {
+    LOG_ERROR("cannot start: %s", attached.error().message().c_str());
     return 1;
   }
   LOG_INFO("listening on %s", kAgentSocketFile);
   SignalReady(ready_fd);
-  Agent agent(state_dir, std::move(dir_fd), std::move(*listen_fd));
   agent.Run();
   agent.Finish();
   return 0;

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/fd_passing.h"
 #include "oci/json.h"
 
 namespace prochook {
@@ -18,38 +19,25 @@ namespace {
 
 constexpr size_t kMaxMessage = 1 << 20;
 constexpr int kPeerTimeoutMs = 2000;
-
-// The SCM_RIGHTS fds of one message, the first kept, any others closed.
-UniqueFd TakeRights(struct msghdr* msg) {
-  UniqueFd first;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(msg); c != nullptr; c = CMSG_NXTHDR(msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    const size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < n; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      if (!first.valid()) first.reset(fd);
-      else ::close(fd);
-    }
-  }
-  return first;
-}
+// Connections wait here while no agent accepts (one died, repair has not
+// run): one per exec started meanwhile.
+constexpr int kBacklog = 256;
 
 }  // namespace
 
-Result<UniqueFd> ListenAt(const std::string& path) {
+Result<UniqueFd> ListenAt(const std::string& path, int type) {
   struct sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) return Error::Msg("socket path too long: " + path);
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  UniqueFd fd(::socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) return Error::Sys("socket");
   // Only root may connect: the directory is 0700 too.
   const mode_t old = ::umask(0177);
   const int bound = ::bind(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
   ::umask(old);
   if (bound != 0) return Error::Sys("bind " + path);
-  if (::listen(fd.get(), 16) != 0) return Error::Sys("listen " + path);
+  if (::listen(fd.get(), kBacklog) != 0) return Error::Sys("listen " + path);
   return fd;
 }
 
@@ -72,7 +60,10 @@ Result<Handoff> AcceptHandoff(int listen_fd) {
     const ssize_t n = ::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Error::Sys("recvmsg");
-    if (UniqueFd fd = TakeRights(&msg); fd.valid() && !notify.valid()) notify = std::move(fd);
+    // The first fd is the notify fd; any others are closed.
+    for (UniqueFd& fd : TakeRights(&msg)) {
+      if (!notify.valid()) notify = std::move(fd);
+    }
     if (n == 0) break;
     message.append(buf.data(), static_cast<size_t>(n));
     if (message.size() > kMaxMessage) return Error::Msg("the runtime's message is too long");

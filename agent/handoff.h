@@ -5,6 +5,7 @@
 // runc does so once for the init and once more for every `runc exec`.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <string>
@@ -15,8 +16,9 @@
 
 namespace prochook {
 
-// A unix stream socket listening at path (which must not exist), mode 0600.
-Result<UniqueFd> ListenAt(const std::string& path);
+// A unix socket (SOCK_STREAM, or SOCK_SEQPACKET) listening at path (which
+// must not exist), mode 0600, non-blocking.
+Result<UniqueFd> ListenAt(const std::string& path, int type = SOCK_STREAM);
 
 struct Handoff {
   UniqueFd notify_fd;

@@ -57,7 +57,7 @@ Result<> StartAndTrap(const std::string& run_dir, const std::string& dir, const 
     return agent.error();
   }
   if (auto w = WriteConfig(path, trapped); !w) {
-    KillAgent(agent->get());
+    KillStarted(agent->get());
     (void)RemoveStateDir(dir);
     return w.error().Wrap("rewrite " + path);
   }
