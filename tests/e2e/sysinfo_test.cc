@@ -4,11 +4,13 @@
 #include <doctest/doctest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/sysinfo.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <optional>
 #include <sstream>
 
@@ -242,4 +244,44 @@ TEST_CASE("sysinfo: the container and its agent leave nothing behind once delete
   c.Stop();
   CHECK(WaitFor(5s, [&] { return !fs::exists(dir); }));
   CHECK(WaitFor(5s, [&] { return !Alive(agent); }));
+}
+
+TEST_CASE("sysinfo: the agent SIGKILLed, calls and execs wait for repair, then get the container's figures") {
+  if (SkipUnlessReady()) return;
+  Fixture fx;
+  Container c(fx.Options());
+  REQUIRE(c.Start().exit_code == 0);
+  RequireServedThroughWrapper(c);
+  REQUIRE(Call(c).totalram == kLimit);
+  const std::string dir = c.state_dir();
+  const int agent = std::atoi(ReadText(dir + "/agent.pid").c_str());
+  REQUIRE(Alive(agent));
+  REQUIRE(::kill(agent, SIGKILL) == 0);
+  REQUIRE(WaitFor(5s, [&] { return !Alive(agent); }));
+
+  // An exec now: runc's connection waits in the socket's backlog (the
+  // holder keeps it open) and the call in the kernel (the holder keeps the
+  // notify fd open): neither fails, neither returns.
+  auto pending = std::async(std::launch::async, [&] { return c.Exec({"/opt/caller/sysinfo_caller"}); });
+  CHECK(pending.wait_for(1500ms) == std::future_status::timeout);
+
+  RunResult repair = Run({ProchookBinary(), "repair"});
+  INFO("repair: " << repair.out << repair.err);
+  CHECK(repair.exit_code == 0);
+  REQUIRE(pending.wait_for(10s) == std::future_status::ready);
+  const RunResult waited = pending.get();
+  INFO("the waiting exec: " << waited.out << waited.err);
+  CHECK(waited.exit_code == 0);
+  const auto answer = ParseAnswer(waited.out);
+  REQUIRE(answer.has_value());
+  CHECK(answer->ret == 0);
+  CHECK(answer->totalram == kLimit);
+
+  // A new agent serves from now on, the init's fd included.
+  const int successor = std::atoi(ReadText(dir + "/agent.pid").c_str());
+  CHECK(successor != agent);
+  CHECK(Alive(successor));
+  const Answer after = Call(c);
+  CHECK(after.ret == 0);
+  CHECK(after.totalram == kLimit);
 }
