@@ -112,6 +112,28 @@ void RequireServedThroughWrapper(const Container& c) {
   REQUIRE(MeminfoFields(ReadText("/proc/meminfo")).at("MemTotal") != kLimit >> 10);
 }
 
+// Served, but sysinfo left to the kernel: the host's RAM, no trap in the
+// config the runtime was given.
+void CheckKernelAnswers(const Container& c) {
+  RequireServedThroughWrapper(c);
+  const Answer a = Call(c);
+  CHECK(a.ret == 0);
+  CHECK(a.totalram * a.mem_unit == HostSysinfo().totalram * HostSysinfo().mem_unit);
+  const nlohmann::json config = nlohmann::json::parse(ReadText(c.bundle() + "/config.json"));
+  CHECK_FALSE(config["linux"]["seccomp"].contains("listenerPath"));
+}
+
+// Starts the container and proves it is served and its sysinfo answered;
+// returns its agent's pid.
+int StartAnswered(Container& c) {
+  REQUIRE(c.Start().exit_code == 0);
+  RequireServedThroughWrapper(c);
+  REQUIRE(Call(c).totalram == kLimit);
+  const int agent = std::atoi(ReadText(c.state_dir() + "/agent.pid").c_str());
+  REQUIRE(Alive(agent));
+  return agent;
+}
+
 // "0.52 0.58 0.59 2/345 12345": the total and the 1-minute load << 16.
 std::pair<unsigned, uint64_t> LoadavgTotalAndLoad(const std::string& text) {
   std::istringstream in(text);
@@ -205,12 +227,7 @@ TEST_CASE("sysinfo: io.prochook.sysinfo=off leaves the kernel's answer (files st
   Fixture fx;
   Container c(fx.Options({{"io.prochook.sysinfo", "off"}}));
   REQUIRE(c.Start().exit_code == 0);
-  RequireServedThroughWrapper(c);
-  const Answer a = Call(c);
-  CHECK(a.ret == 0);
-  CHECK(a.totalram * a.mem_unit == HostSysinfo().totalram * HostSysinfo().mem_unit);
-  const nlohmann::json config = nlohmann::json::parse(ReadText(c.bundle() + "/config.json"));
-  CHECK_FALSE(config["linux"]["seccomp"].contains("listenerPath"));
+  CheckKernelAnswers(c);
   CHECK_FALSE(fs::exists(c.state_dir() + "/sysinfo.sock"));
 }
 
@@ -223,24 +240,15 @@ TEST_CASE("sysinfo: an agent that cannot start leaves the container untrapped, a
   REQUIRE(::mkdir(c.state_dir().c_str(), 0700) == 0);
   RunResult start = c.Start();
   REQUIRE_MESSAGE(start.exit_code == 0, start.err);
-  RequireServedThroughWrapper(c);
-  const Answer a = Call(c);
-  CHECK(a.ret == 0);
-  CHECK(a.totalram * a.mem_unit == HostSysinfo().totalram * HostSysinfo().mem_unit);
-  const nlohmann::json config = nlohmann::json::parse(ReadText(c.bundle() + "/config.json"));
-  CHECK_FALSE(config["linux"]["seccomp"].contains("listenerPath"));
+  CheckKernelAnswers(c);
 }
 
 TEST_CASE("sysinfo: the container and its agent leave nothing behind once deleted") {
   if (SkipUnlessReady()) return;
   Fixture fx;
   Container c(fx.Options());
-  REQUIRE(c.Start().exit_code == 0);
-  RequireServedThroughWrapper(c);
-  REQUIRE(Call(c).totalram == kLimit);
   const std::string dir = c.state_dir();
-  const int agent = std::atoi(ReadText(dir + "/agent.pid").c_str());
-  REQUIRE(Alive(agent));
+  const int agent = StartAnswered(c);
   c.Stop();
   CHECK(WaitFor(5s, [&] { return !fs::exists(dir); }));
   CHECK(WaitFor(5s, [&] { return !Alive(agent); }));
@@ -250,12 +258,8 @@ TEST_CASE("sysinfo: the agent SIGKILLed, calls and execs wait for repair, then g
   if (SkipUnlessReady()) return;
   Fixture fx;
   Container c(fx.Options());
-  REQUIRE(c.Start().exit_code == 0);
-  RequireServedThroughWrapper(c);
-  REQUIRE(Call(c).totalram == kLimit);
   const std::string dir = c.state_dir();
-  const int agent = std::atoi(ReadText(dir + "/agent.pid").c_str());
-  REQUIRE(Alive(agent));
+  const int agent = StartAnswered(c);
   REQUIRE(::kill(agent, SIGKILL) == 0);
   REQUIRE(WaitFor(5s, [&] { return !Alive(agent); }));
 
