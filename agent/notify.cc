@@ -14,6 +14,7 @@
 
 #include "common/fd.h"
 #include "common/io.h"
+#include "common/log.h"
 #include "common/text.h"
 
 namespace prochook {
@@ -62,19 +63,31 @@ bool IdValid(int notify_fd, uint64_t id) {
   return ::ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
-// Writes the answer into the caller's memory; the errno to return (0 on
-// success, EFAULT for a bad pointer as the kernel would), or nullopt if
-// the caller is gone.
-std::optional<int> WriteAnswer(int notify_fd, const struct seccomp_notif& req, const std::string& bytes) {
+enum class Written {
+  kDone,
+  kFault,       // a pointer the caller cannot write either: EFAULT, as the kernel
+  kUnopenable,  // its memory cannot be opened: the real call must run
+  kGone,        // the caller died (its pid may be another process's now)
+};
+
+// Writes the answer into the caller's memory. The validity check comes
+// after the open: a pid recycled before it fails the check.
+Written WriteAnswer(int notify_fd, const struct seccomp_notif& req, const std::string& bytes) {
   UniqueFd mem(::open(("/proc/" + std::to_string(req.pid) + "/mem").c_str(), O_RDWR | O_CLOEXEC));
-  if (!IdValid(notify_fd, req.id)) return std::nullopt;
-  if (!mem.valid()) return std::nullopt;
+  const int open_errno = errno;
+  if (!IdValid(notify_fd, req.id)) return Written::kGone;
+  if (!mem.valid()) {
+    errno = open_errno;
+    LOG_WARN("sysinfo: %s; the call runs unchanged",
+             Error::Sys("open /proc/" + std::to_string(req.pid) + "/mem").message().c_str());
+    return Written::kUnopenable;
+  }
   const uint64_t addr = req.data.args[0];
   if (::pwrite(mem.get(), bytes.data(), bytes.size(), static_cast<off_t>(addr)) !=
       static_cast<ssize_t>(bytes.size())) {
-    return EFAULT;
+    return Written::kFault;
   }
-  return 0;
+  return Written::kDone;
 }
 
 Result<Served> Send(int notify_fd, struct seccomp_notif_resp* resp, Served what) {
@@ -106,14 +119,22 @@ Result<Served> ServeNotification(int notify_fd, const FiguresSource& figures) {
   resp->id = req->id;
   const std::optional<bool> compat = Compat32(req->data);
   std::optional<SysinfoFigures> f = compat ? figures() : std::nullopt;
-  if (!f) {
-    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    return Send(notify_fd, resp, Served::kContinued);
+  const Written written =
+      f ? WriteAnswer(notify_fd, *req, EncodeSysinfo(*f, CallerUptime(req->pid), *compat)) : Written::kUnopenable;
+  switch (written) {
+    case Written::kGone:
+      return Served::kGone;
+    case Written::kUnopenable:
+      // Every notification is answered: one left unanswered blocks its
+      // caller for as long as the notify fd is open.
+      resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+      return Send(notify_fd, resp, Served::kContinued);
+    case Written::kFault:
+      resp->error = -EFAULT;
+      return Send(notify_fd, resp, Served::kAnswered);
+    case Written::kDone:
+      break;
   }
-  const std::string bytes = EncodeSysinfo(*f, CallerUptime(req->pid), *compat);
-  const std::optional<int> err = WriteAnswer(notify_fd, *req, bytes);
-  if (!err) return Served::kGone;
-  resp->error = -*err;
   resp->val = 0;
   return Send(notify_fd, resp, Served::kAnswered);
 }

@@ -165,6 +165,18 @@ TEST_CASE("sysinfo: a 256 MiB container made through the wrapper gets its own fi
   // The kernel's own uptime: no time namespace here.
   CHECK(std::labs(a.uptime - HostSysinfo().uptime) <= 2);
 
+  // A caller of another uid (its /proc/<pid>/mem is its own, 0600).
+  std::vector<std::string> as_user = {"timeout", "20"};
+  for (const std::string& arg : c.Runc({"exec", "--user", "1000:1000", c.id(), "/opt/caller/sysinfo_caller"})) {
+    as_user.push_back(arg);
+  }
+  RunResult user = Run(as_user);
+  INFO("as uid 1000: " << user.out << user.err);
+  CHECK(user.exit_code == 0);
+  const auto user_answer = ParseAnswer(user.out);
+  REQUIRE(user_answer.has_value());
+  CHECK(user_answer->totalram == kLimit);
+
   // procs and loads are the rendered loadavg's, read by the same exec.
   RunResult both = c.Exec({"sh", "-c", "/opt/caller/sysinfo_caller; cat /proc/loadavg"});
   REQUIRE(both.exit_code == 0);
