@@ -125,7 +125,10 @@ class Agent {
   }
 
   void Finish() {
-    ::unlink((dir_ + "/" + kAgentSocketFile).c_str());
+    // Through the directory we opened: a container made again with this id
+    // and bundle has a new directory at the same path, and its agent's
+    // socket is not ours to remove.
+    ::unlinkat(dir_fd_.get(), kAgentSocketFile, 0);
     if (DirGone() || LiveRendererPid(dir_)) return;
     if (auto r = RemoveStateDir(dir_); !r) LOG_WARN("cleanup: %s", r.error().message().c_str());
   }
@@ -215,7 +218,7 @@ class Agent {
 
   const std::string dir_;
   const UniqueFd dir_fd_;
-  UniqueFd listen_;  // sysinfo.sock, where the runtime hands notify fds over
+  UniqueFd listen_;  // where the runtime hands notify fds over
   const int64_t started_ms_;
   std::vector<UniqueFd> notify_;
   UniqueFd holder_;  // connection to the second holder of notify_

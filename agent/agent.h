@@ -1,6 +1,6 @@
 // `prochook agent --state-dir DIR`: one container's sysinfo(2) agent
 // (wrapper mode). The runtime wrapper starts it before the runtime makes
-// the container; it listens on <state dir>/sysinfo.sock, takes every
+// the container; it listens on <state dir>/sysinfo (a socket), takes every
 // notify fd the runtime hands it (the init's, then one per exec) and
 // answers each trapped sysinfo from the renderer's files (agent/figures.h),
 // or lets the real call run when it cannot.

@@ -22,7 +22,7 @@ constexpr int kTickMs = 1000;
 
 class Holder {
  public:
-  Holder(UniqueFd listen_fd, UniqueFd dir_fd) : listen_(std::move(listen_fd)), dir_(std::move(dir_fd)) {}
+  Holder(UniqueFd listen_fd, int dir_fd) : listen_(std::move(listen_fd)), dir_fd_(dir_fd) {}
 
   void Run() {
     do {
@@ -74,13 +74,13 @@ class Holder {
 
   bool DirGone() const {
     struct stat st;
-    return ::fstat(dir_.get(), &st) != 0 || st.st_nlink == 0;
+    return ::fstat(dir_fd_, &st) != 0 || st.st_nlink == 0;
   }
 
   const UniqueFd listen_;
-  const UniqueFd dir_;
+  const int dir_fd_;
   UniqueFd agent_;
-  UniqueFd agent_listener_;  // the agent's sysinfo.sock
+  UniqueFd agent_listener_;  // the agent's socket
   std::vector<UniqueFd> held_;
 };
 
@@ -99,8 +99,10 @@ int RunHolder(const std::string& state_dir, int ready_fd) {
     return 1;
   }
   SignalReady(ready_fd);
-  Holder(std::move(*listen_fd), std::move(dir_fd)).Run();
-  ::unlink(path.c_str());
+  Holder holder(std::move(*listen_fd), dir_fd.get());
+  holder.Run();
+  // Through the directory: the same path may be a new container's by now.
+  ::unlinkat(dir_fd.get(), kHolderSocketFile, 0);
   return 0;
 }
 

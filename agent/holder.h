@@ -9,7 +9,7 @@
 // still connect for an exec meanwhile (the connection waits in the
 // backlog for the next agent) instead of failing the exec.
 //
-// It listens on <state dir>/holder.sock (SOCK_SEQPACKET). An agent that
+// It listens on <state dir>/holder (SOCK_SEQPACKET). An agent that
 // connects first gets every fd held (the listening socket as 'L', notify
 // fds as 'F' messages, then 'E'), then sends its listening socket ('L')
 // and each new notify fd ('F'). A later connection is a new agent: it
@@ -23,7 +23,7 @@
 
 namespace prochook {
 
-inline constexpr char kHolderSocketFile[] = "holder.sock";
+inline constexpr char kHolderSocketFile[] = "holder";
 inline constexpr char kTagFd = 'F';
 inline constexpr char kTagListener = 'L';
 inline constexpr char kTagEnd = 'E';

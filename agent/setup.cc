@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "agent/start.h"
 #include "common/io.h"
@@ -70,8 +71,14 @@ Result<> Apply(const std::string& run_dir, const std::string& id, const std::str
   const std::string path = abs_bundle + "/config.json";
   TRY_ASSIGN(std::string text, ReadFile(path, kMaxDocumentBytes + 1), "read " + path);
   const std::string dir = StateDirPath(run_dir, id, abs_bundle);
-  TRY_ASSIGN(SysinfoConfig edited, AddSysinfoNotify(text, dir + "/" + kAgentSocketFile, run_dir), path);
+  const std::string socket = dir + "/" + kAgentSocketFile;
+  TRY_ASSIGN(SysinfoConfig edited, AddSysinfoNotify(text, socket, run_dir), path);
   if (edited.edit == SysinfoEdit::kDeclined) LOG_INFO("sysinfo left to the kernel: %s", edited.reason.c_str());
+  if (edited.edit == SysinfoEdit::kAdded && socket.size() >= sizeof(sockaddr_un::sun_path)) {
+    LOG_WARN("sysinfo left to the kernel: the socket path %s is too long for a unix socket (a shorter id fits)",
+             socket.c_str());
+    return Untrap(run_dir, path, text);
+  }
   if (edited.edit != SysinfoEdit::kAdded) return Untrap(run_dir, path, text);
   if (auto r = StartAndTrap(run_dir, dir, path, edited.text); !r) {
     LOG_WARN("%s; sysinfo left to the kernel", r.error().message().c_str());

@@ -13,7 +13,7 @@ using Json = nlohmann::ordered_json;
 namespace {
 
 constexpr char kRunDir[] = "/run/prochook";
-constexpr char kListener[] = "/run/prochook/web.0123456789abcdef/sysinfo.sock";
+constexpr char kListener[] = "/run/prochook/web.0123456789abcdef/sysinfo";
 
 // The shape of Docker's default profile's big SCMP_ACT_ALLOW rule (moby
 // profiles/seccomp/default.json): ~300 x86_64 system calls, sysinfo among
@@ -212,7 +212,7 @@ TEST_CASE("AddSysinfoNotify refuses what is not a config") {
 
 TEST_CASE("AddSysinfoNotify on its own earlier edit (a bundle given again) points it at the new agent") {
   const Json first = Edited(DockerConfig());
-  const std::string again = "/run/prochook/web.fedcba9876543210/sysinfo.sock";
+  const std::string again = "/run/prochook/web.fedcba9876543210/sysinfo";
   auto r = AddSysinfoNotify(first.dump(), again, kRunDir);
   REQUIRE(r.ok());
   REQUIRE(r->edit == SysinfoEdit::kAdded);

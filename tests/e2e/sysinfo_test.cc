@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/e2e/engines.h"
 #include "tests/e2e/harness.h"
 #include "tests/testing.h"
 
@@ -143,6 +144,11 @@ std::pair<unsigned, uint64_t> LoadavgTotalAndLoad(const std::string& text) {
   return {total, static_cast<uint64_t>(std::stod(l1) * 65536)};
 }
 
+std::vector<std::string> Cat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 }  // namespace
 
 TEST_CASE("sysinfo: a 256 MiB container made through the wrapper gets its own figures") {
@@ -240,7 +246,7 @@ TEST_CASE("sysinfo: io.prochook.sysinfo=off leaves the kernel's answer (files st
   Container c(fx.Options({{"io.prochook.sysinfo", "off"}}));
   REQUIRE(c.Start().exit_code == 0);
   CheckKernelAnswers(c);
-  CHECK_FALSE(fs::exists(c.state_dir() + "/sysinfo.sock"));
+  CHECK_FALSE(fs::exists(c.state_dir() + "/sysinfo"));
 }
 
 TEST_CASE("sysinfo: an agent that cannot start leaves the container untrapped, and it starts") {
@@ -300,4 +306,54 @@ TEST_CASE("sysinfo: the agent SIGKILLed, calls and execs wait for repair, then g
   const Answer after = Call(c);
   CHECK(after.ret == 0);
   CHECK(after.totalram == kLimit);
+}
+
+TEST_CASE("sysinfo: made again with the same id and bundle, the new agent's socket outlives the old agent") {
+  if (SkipUnlessReady()) return;
+  Fixture fx;
+  Container c(fx.Options());
+  const std::string dir = c.state_dir();
+  const int old_agent = StartAnswered(c);
+  // The old agent ends only after the new container exists (as when an
+  // engine restarts a container at once): stopped meanwhile.
+  REQUIRE(::kill(old_agent, SIGSTOP) == 0);
+  c.Stop();
+  REQUIRE(WaitFor(10s, [&] { return !fs::exists(dir); }));
+  struct Again {
+    const Container& c;
+    ~Again() {
+      Run(c.Runc({"kill", c.id(), "KILL"}));
+      Run(c.Runc({"delete", "--force", c.id()}));
+    }
+  } again{c};
+  RunResult rerun = Run(c.Runc({"run", "-d", "--bundle", c.bundle(), c.id()}));
+  REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.err);
+  REQUIRE(::kill(old_agent, SIGCONT) == 0);
+  CHECK(WaitFor(5s, [&] { return !Alive(old_agent); }));
+  const Answer a = Call(c);
+  CHECK(a.totalram == kLimit);
+}
+
+TEST_CASE("sysinfo: docker through the wrapper (its default seccomp profile) answers from the container's files") {
+  if (SkipUnlessReady(Cat({"busybox"}, EngineTools(Engine::kDocker)))) return;
+  EngineContainer c(Engine::kDocker, {});
+  REQUIRE_MESSAGE(c.start().exit_code == 0, "start: " << c.start().err << c.start().out);
+  const std::string dir = StateDirFor(c.id());
+  REQUIRE_MESSAGE(fs::exists(dir + "/state.json"), "no state dir " << dir);
+  // Served first: its meminfo is prochook's.
+  REQUIRE(c.Exec({"head", "-n", "1", "/proc/meminfo"}).out == "MemTotal:         262144 kB\n");
+  const int agent = std::atoi(ReadText(dir + "/agent.pid").c_str());
+  REQUIRE(Alive(agent));
+
+  RunResult py = c.Exec(
+      {"python3", "-c", "import os; print(os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE'))"});
+  INFO("python3: " << py.out << py.err);
+  CHECK(py.out == std::to_string(kLimit) + "\n");
+  RunResult free = c.Exec({"busybox", "free"});
+  INFO("busybox free:\n" << free.out << free.err);
+  CHECK(free.out.find(" 262144 ") != std::string::npos);
+
+  c.Remove();
+  CHECK(WaitFor(10s, [&] { return !fs::exists(dir); }));
+  CHECK(WaitFor(5s, [&] { return !Alive(agent); }));
 }
