@@ -6,7 +6,6 @@
 
 #include "oci/json.h"
 #include "oci/options.h"
-#include "state/record.h"
 
 namespace prochook {
 namespace {
@@ -44,16 +43,15 @@ std::string StringAt(const Json& obj, const char* key) {
   return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-// An agent socket in one of run_dir's state directories.
+// An agent socket in one of run_dir's state directories (whatever its
+// file name: an earlier version's too).
 bool OwnListener(const Json& seccomp, const std::string& run_dir) {
   const std::string path = StringAt(seccomp, "listenerPath");
   const std::string prefix = run_dir + "/";
-  const std::string suffix = std::string("/") + kAgentSocketFile;
-  if (path.size() <= prefix.size() + suffix.size() || path.compare(0, prefix.size(), prefix) != 0 ||
-      path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0) {
-    return false;
-  }
-  return path.find('/', prefix.size()) == path.size() - suffix.size();
+  if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) return false;
+  const size_t slash = path.find('/', prefix.size());
+  return slash != std::string::npos && slash > prefix.size() && slash + 1 < path.size() &&
+         path.find('/', slash + 1) == std::string::npos;
 }
 
 // Why this profile must be left alone, or "" if sysinfo can be trapped.

@@ -219,7 +219,21 @@ TEST_CASE("AddSysinfoNotify on its own earlier edit (a bundle given again) point
   Json expected = first;
   expected["linux"]["seccomp"]["listenerPath"] = again;
   CHECK(Json::parse(r->text) == expected);
-  // Another run directory's socket is not ours.
+  // An earlier version's socket name is ours too; another run directory's
+  // socket, or one not in a state directory, is not.
+  Json older = first;
+  older["linux"]["seccomp"]["listenerPath"] = "/run/prochook/web.0123456789abcdef/sysinfo.sock";
+  auto renamed = AddSysinfoNotify(older.dump(), again, kRunDir);
+  REQUIRE(renamed.ok());
+  CHECK(renamed->edit == SysinfoEdit::kAdded);
+  for (const char* foreign : {"/run/prochook/agent.sock", "/run/prochook/a/b/c.sock", "/run/prochook/a/"}) {
+    CAPTURE(std::string(foreign));
+    Json other_path = first;
+    other_path["linux"]["seccomp"]["listenerPath"] = foreign;
+    auto r2 = AddSysinfoNotify(other_path.dump(), again, kRunDir);
+    REQUIRE(r2.ok());
+    CHECK(r2->edit == SysinfoEdit::kDeclined);
+  }
   auto other = AddSysinfoNotify(first.dump(), kListener, "/run/elsewhere");
   REQUIRE(other.ok());
   CHECK(other->edit == SysinfoEdit::kDeclined);
