@@ -52,16 +52,18 @@ std::optional<Answer> ParseAnswer(const std::string& line) {
 // behind it) and the static caller, copied where a container binds it.
 class Fixture {
  public:
-  Fixture() {
+  // runtime: what the wrapper execs (runc, crun).
+  explicit Fixture(const std::string& runtime = "runc") {
     char tmpl[] = "/tmp/prochook-sysinfo-XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     dir_ = tmpl;
     fs::create_symlink(ProchookBinary(), dir_ + "/prochook-runtime");
     fs::create_directory(dir_ + "/caller");
     fs::copy_file(fs::canonical("tests/e2e/sysinfo_caller"), dir_ + "/caller/sysinfo_caller");
-    ::setenv("PROCHOOK_RUNTIME", "runc", 1);
+    ::setenv("PROCHOOK_RUNTIME", runtime.c_str(), 1);
   }
   ~Fixture() {
+    ::unsetenv("PROCHOOK_RUNTIME");  // dockerd, started later, passes it on
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -332,6 +334,17 @@ TEST_CASE("sysinfo: made again with the same id and bundle, the new agent's sock
   CHECK(WaitFor(5s, [&] { return !Alive(old_agent); }));
   const Answer a = Call(c);
   CHECK(a.totalram == kLimit);
+}
+
+TEST_CASE("sysinfo: crun through the wrapper hands the agent its notify fds too") {
+  if (SkipUnlessReady({"crun"})) return;
+  PrepareCgroupsForCrun();
+  Fixture fx("crun");
+  Container c(fx.Options());
+  StartAnswered(c);
+  RunResult py = c.Exec(
+      {"/usr/bin/python3", "-c", "import os; print(os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE'))"});
+  CHECK(py.out == std::to_string(kLimit) + "\n");
 }
 
 TEST_CASE("sysinfo: docker through the wrapper (its default seccomp profile) answers from the container's files") {
