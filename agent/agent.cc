@@ -17,6 +17,7 @@
 #include "agent/holder.h"
 #include "agent/notify.h"
 #include "agent/start.h"
+#include "common/clock.h"
 #include "common/fd.h"
 #include "common/log.h"
 #include "common/pidfd.h"
@@ -33,12 +34,6 @@ constexpr int kTickMs = 1000;
 // notify fd (it failed before, or the hook declined the container):
 // given up after this long, unless it became a served container's.
 constexpr int64_t kHandoffWaitMs = 10 * 60 * 1000;
-
-int64_t NowMs() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 // The least privilege that still writes a caller's memory: opening
 // /proc/<pid>/mem for writing takes CAP_SYS_PTRACE (ptrace_may_access) and,
@@ -79,7 +74,7 @@ Result<UniqueFd> AttachHolder(const std::string& dir, UniqueFd* listener, std::v
 
 class Agent {
  public:
-  Agent(std::string dir, UniqueFd dir_fd) : dir_(std::move(dir)), dir_fd_(std::move(dir_fd)), started_ms_(NowMs()) {}
+  Agent(std::string dir, UniqueFd dir_fd) : dir_(std::move(dir)), dir_fd_(std::move(dir_fd)), started_ms_(MonotonicMs()) {}
 
   // The listening socket and the notify fds the holder kept for this
   // agent's predecessor, if any; else a new socket, given to the holder.
@@ -211,7 +206,7 @@ class Agent {
       LOG_INFO("the container's init %d exited without handing over a notify fd", record->pid);
       return true;
     }
-    if (NowMs() - started_ms_ < kHandoffWaitMs) return false;
+    if (MonotonicMs() - started_ms_ < kHandoffWaitMs) return false;
     LOG_WARN("no handoff and no container after %lld s: giving up", static_cast<long long>(kHandoffWaitMs / 1000));
     return true;
   }

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <vector>
@@ -11,6 +12,7 @@
 #include "agent/fd_passing.h"
 #include "agent/handoff.h"
 #include "agent/start.h"
+#include "common/clock.h"
 #include "common/fd.h"
 #include "common/log.h"
 #include "state/record.h"
@@ -19,6 +21,10 @@ namespace prochook {
 namespace {
 
 constexpr int kTickMs = 1000;
+// The agent that started the holder connects at once; a holder nobody
+// connected to within this long ends.
+constexpr int64_t kFirstAgentMs = 30000;
+
 
 class Holder {
  public:
@@ -36,7 +42,8 @@ class Holder {
       }
       if (fds[1].revents != 0) FromAgent();
       if (fds[0].revents & POLLIN) NewAgent();
-    } while (agent_.valid() || !held_.empty() || (agent_listener_.valid() && !DirGone()));
+    } while (agent_.valid() || !held_.empty() || (agent_listener_.valid() && !DirGone()) ||
+             (!had_agent_ && MonotonicMs() - started_ms_ < kFirstAgentMs));
   }
 
  private:
@@ -55,6 +62,7 @@ class Holder {
     if (SendFds(conn.get(), kTagEnd, {})) {
       if (agent_.valid()) LOG_INFO("holder: a new agent took over %zu notify fd(s)", held_.size());
       agent_ = std::move(conn);
+      had_agent_ = true;
     }
   }
 
@@ -82,6 +90,8 @@ class Holder {
   UniqueFd agent_;
   UniqueFd agent_listener_;  // the agent's socket
   std::vector<UniqueFd> held_;
+  bool had_agent_ = false;
+  const int64_t started_ms_ = MonotonicMs();
 };
 
 }  // namespace
