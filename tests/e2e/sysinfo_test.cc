@@ -27,6 +27,9 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr uint64_t kLimit = 256ull << 20;
+// glibc's _SC_PHYS_PAGES comes from sysinfo(2).
+const std::vector<std::string> kPhysBytes = {
+    "python3", "-c", "import os; print(os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE'))"};
 
 // One line of sysinfo_caller.
 struct Answer {
@@ -207,8 +210,7 @@ TEST_CASE("sysinfo: a 256 MiB container made through the wrapper gets its own fi
   CHECK(from_init->totalram == kLimit);
 
   // glibc's _SC_PHYS_PAGES and busybox (static) free use sysinfo.
-  RunResult py = c.Exec(
-      {"/usr/bin/python3", "-c", "import os; print(os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE'))"});
+  RunResult py = c.Exec(kPhysBytes);
   CHECK(py.out == std::to_string(kLimit) + "\n");
   RunResult free = c.Exec({"busybox", "free"});
   INFO("busybox free:\n" << free.out);
@@ -342,8 +344,7 @@ TEST_CASE("sysinfo: crun through the wrapper hands the agent its notify fds too"
   Fixture fx("crun");
   Container c(fx.Options());
   StartAnswered(c);
-  RunResult py = c.Exec(
-      {"/usr/bin/python3", "-c", "import os; print(os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE'))"});
+  RunResult py = c.Exec(kPhysBytes);
   CHECK(py.out == std::to_string(kLimit) + "\n");
 }
 
@@ -358,8 +359,7 @@ TEST_CASE("sysinfo: docker through the wrapper (its default seccomp profile) ans
   const int agent = std::atoi(ReadText(dir + "/agent.pid").c_str());
   REQUIRE(Alive(agent));
 
-  RunResult py = c.Exec(
-      {"python3", "-c", "import os; print(os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE'))"});
+  RunResult py = c.Exec(kPhysBytes);
   INFO("python3: " << py.out << py.err);
   CHECK(py.out == std::to_string(kLimit) + "\n");
   RunResult free = c.Exec({"busybox", "free"});
