@@ -7,6 +7,10 @@
 //   prochook ps [--json] [--run-dir DIR]    what prochook serves
 //   prochook repair [--run-dir DIR]         restart dead renderers
 //   prochook render --state-dir DIR         internal: one container's renderer
+//   prochook agent --state-dir DIR [--ready-fd N]
+//                                           internal: one container's sysinfo agent
+//   prochook hold --state-dir DIR [--ready-fd N]
+//                                           internal: the second holder of its notify fds
 //   prochook version
 // Invoked as prochook-runtime (a symlink), it is the runtime wrapper.
 
@@ -18,8 +22,11 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent.h"
+#include "agent/holder.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "hook/hook.h"
 #include "hook/ps.h"
 #include "hook/repair.h"
@@ -78,6 +85,16 @@ int Hook(const std::vector<std::string>& args) {
   return prochook::RunHook(hook, *input);
 }
 
+// `agent` and `hold`: --state-dir DIR [--ready-fd N].
+int PerContainer(const std::vector<std::string>& args, int (*run)(const std::string&, int), const char* name) {
+  if (args.size() == 2 && args[0] == "--state-dir") return run(args[1], -1);
+  if (args.size() == 4 && args[0] == "--state-dir" && args[2] == "--ready-fd") {
+    const auto fd = prochook::ParseU64(args[3]);
+    if (fd && *fd < 1024) return run(args[1], static_cast<int>(*fd));
+  }
+  return Usage((std::string(name) + ": --state-dir DIR [--ready-fd N]").c_str());
+}
+
 int Render(const std::vector<std::string>& args) {
   if (args.size() != 2 || args[0] != "--state-dir") return Usage("render: --state-dir DIR");
   return prochook::RunRenderer(args[1]);
@@ -134,6 +151,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> rest(argv + 2, argv + argc);
   if (cmd == "hook") return Hook(rest);
   if (cmd == "render") return Render(rest);
+  if (cmd == "agent") return PerContainer(rest, prochook::RunAgent, "agent");
+  if (cmd == "hold") return PerContainer(rest, prochook::RunHolder, "hold");
   if (cmd == "repair") return prochook::RunRepair(rest);
   if (cmd == "ps") return prochook::RunPs(rest);
   if (cmd == "install") return prochook::RunInstall(rest, false, SelfPath());

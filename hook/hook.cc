@@ -43,8 +43,21 @@ class PhaseClock {
 
 void Cleanup(const std::string& dir) {
   StopRenderer(dir);
+  // A live sysinfo agent's socket is the runtime's to connect to: its
+  // directory loses the record alone (the agent then lets sysinfo run
+  // unchanged, and removes the directory once the container is gone).
+  if (LiveAgentPid(dir)) {
+    ::unlink((dir + "/" + kRecordFile).c_str());
+    return;
+  }
   if (auto r = RemoveStateDir(dir); !r) LOG_WARN("cleanup: %s", r.error().message().c_str());
 }
+
+enum class Existing {
+  kNone,      // no directory: the hook makes it
+  kServing,   // this container is served already
+  kPrepared,  // made by the runtime wrapper for the sysinfo agent
+};
 
 // Before taking over an existing directory at our path. It may be ours
 // already (the same hook configured for two stages, prestart and
@@ -52,22 +65,23 @@ void Cleanup(const std::string& dir) {
 // container with our id and bundle (one per runtime root): that one is
 // never touched. Our own hooks run one after the other, so a directory
 // locked by a hook in progress is another container's.
-Result<bool> AlreadyServing(const std::string& dir, const PinnedProcess& init) {
+Result<Existing> AlreadyServing(const std::string& dir, const PinnedProcess& init) {
   auto lock = LockStateDir(dir, /*wait=*/false);
   if (!lock && lock.error().err() == EWOULDBLOCK) {
     return Error::Msg("state directory " + dir + " is being set up by another hook (a container with this id)");
   }
-  if (!lock) return false;  // none
+  if (!lock) return Existing::kNone;
   auto old = LoadRecord(dir);
+  if (!old && LiveAgentPid(dir)) return Existing::kPrepared;
   const bool same_init = old && old->pid == init.pid && old->pid_start == init.start_time;
-  if (same_init && LiveRendererPid(dir)) return true;
+  if (same_init && LiveRendererPid(dir)) return Existing::kServing;
   if (old && !same_init && InitAlive(*old)) {
     return Error::Msg("state directory " + dir + " belongs to another running container with this id (init " +
                       std::to_string(old->pid) + "); leaving it alone");
   }
   LOG_INFO("removing stale state in %s", dir.c_str());
   Cleanup(dir);
-  return false;
+  return Existing::kNone;
 }
 
 // On failure, *kept says that some files stay mounted, served by the state
@@ -79,8 +93,8 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
   // From here on the init is named by its pidfd: what is read by pid below
   // is checked to have been read while it still held the pid.
   TRY_ASSIGN(PinnedProcess init, PinProcess(state.pid), "container init");
-  TRY_ASSIGN(bool serving, AlreadyServing(dir, init), "state directory");
-  if (serving) {
+  TRY_ASSIGN(Existing existing, AlreadyServing(dir, init), "state directory");
+  if (existing == Existing::kServing) {
     LOG_INFO("already serving this container");
     return Ok{};
   }
@@ -108,7 +122,7 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
 
   // A full store turns new containers away, so those it serves keep room.
   TRY(CheckStoreRoom(args.run_dir), "store");
-  TRY(CreateStateDir(args.run_dir, dir), "state directory");
+  if (existing != Existing::kPrepared) TRY(CreateStateDir(args.run_dir, dir), "state directory");
   TRY_ASSIGN(UniqueFd lock, LockStateDir(dir, /*wait=*/true), "state directory");
   bool mounts_may_remain = false;
   Result<> r = [&]() -> Result<> {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "agent/start.h"
 #include "common/fd.h"
 #include "common/io.h"
 #include "common/log.h"
@@ -109,7 +110,19 @@ bool Hung(const std::string& dir) {
   return since > 3 * static_cast<double>(record->idle_ms + record->interval_ms) / 1000 + kHungSlack;
 }
 
-Result<Outcome> RepairOne(const std::string& dir) {
+// The sysinfo agent of a running container died (agent.pid names no live
+// agent): a new one takes its notify fds back from the holder
+// (agent/holder.h). Trapped calls wait meanwhile.
+Result<bool> RepairAgent(const std::string& dir) {
+  if (LiveAgentPid(dir) || ::access((dir + "/" + kAgentPidFile).c_str(), F_OK) != 0) return false;
+  auto record = LoadRecord(dir);
+  if (!record || !InitAlive(*record)) return false;
+  TRY(StartAgent(dir), "restarting the sysinfo agent");
+  LOG_INFO("container %s: restarted its sysinfo agent", record->id.c_str());
+  return true;
+}
+
+Result<Outcome> RepairRenderer(const std::string& dir) {
   // Cheap check first: most directories have a live renderer.
   if (LiveRendererPid(dir) && !Hung(dir)) return Outcome::kHealthy;
   auto lock = LockStateDir(dir, /*wait=*/false);
@@ -123,6 +136,8 @@ Result<Outcome> RepairOne(const std::string& dir) {
   }
 
   auto text = ReadFile(dir + "/" + kRecordFile);
+  // Made by the runtime wrapper for a sysinfo agent, which removes it.
+  if (!text && LiveAgentPid(dir)) return Outcome::kHealthy;
   if (!text && SecondsSinceModified(dir) > kAbandonedAfter) {
     // Unlocked, no record, not new: a hook was killed while setting it up.
     TRY(RemoveStateDir(dir), "removing an abandoned state directory");
@@ -139,6 +154,13 @@ Result<Outcome> RepairOne(const std::string& dir) {
   TRY(WriteRendererPid(dir, renderer), "restarting the renderer");
   LOG_INFO("container %s: restarted its renderer (pid %d)", record.id.c_str(), renderer);
   return Outcome::kRestarted;
+}
+
+Result<Outcome> RepairOne(const std::string& dir) {
+  TRY_ASSIGN(bool agent_restarted, RepairAgent(dir), "sysinfo agent");
+  auto renderer = RepairRenderer(dir);
+  if (agent_restarted && renderer && *renderer == Outcome::kHealthy) return Outcome::kRestarted;
+  return renderer;
 }
 
 }  // namespace

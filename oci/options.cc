@@ -88,6 +88,7 @@ Options ParseOptions(const std::map<std::string, std::string>& annotations) {
   ParseChoice(annotations, kAnnotationSwap, "zero", "show", &o.show_swap, &o.warnings);
   ParseChoice(annotations, kAnnotationUptime, "host", "container", &o.container_uptime,
               &o.warnings);
+  ParseChoice(annotations, kAnnotationSysinfo, "off", "on", &o.sysinfo, &o.warnings);
   return o;
 }
 

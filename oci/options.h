@@ -19,6 +19,7 @@ inline constexpr char kAnnotationCpuView[] = "io.prochook.cpu-view";
 inline constexpr char kAnnotationSwap[] = "io.prochook.swap";
 inline constexpr char kAnnotationUptime[] = "io.prochook.uptime";
 inline constexpr char kAnnotationIdle[] = "io.prochook.idle";
+inline constexpr char kAnnotationSysinfo[] = "io.prochook.sysinfo";
 
 // The files a container can be served, by annotation name.
 inline const std::vector<std::string>& AllFileNames() {
@@ -41,6 +42,8 @@ struct Options {
   bool cpu_view_quota = true;   // io.prochook.cpu-view=cpuset|quota (cpuset+quota)
   bool show_swap = true;        // io.prochook.swap=show|zero
   bool container_uptime = false;  // io.prochook.uptime=host|container (see README: the ps trap)
+  // io.prochook.sysinfo=on|off: sysinfo(2) answered by the agent (wrapper mode).
+  bool sysinfo = true;
   // Annotations that were present but not understood; each becomes a
   // warning and the default is kept, so a typo never stops a container.
   std::vector<std::string> warnings;

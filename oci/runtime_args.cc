@@ -28,6 +28,31 @@ std::optional<std::string> FindBundle(const std::vector<std::string>& args, size
   return std::nullopt;
 }
 
+// The flags of create and run (runc, crun) that take a separate value.
+bool CommandFlagTakesValue(std::string_view flag) {
+  static constexpr std::array<std::string_view, 7> kFlags = {
+      "--bundle", "-b", "--console-socket", "--pid-file", "--preserve-fds", "--config", "-f"};
+  return std::find(kFlags.begin(), kFlags.end(), flag) != kFlags.end();
+}
+
+// The command's one positional argument: the container id.
+std::optional<std::string> FindId(const std::vector<std::string>& args, size_t from) {
+  std::optional<std::string> id;
+  for (size_t i = from; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      if (i + 1 < args.size()) id = args[i + 1];
+      break;
+    }
+    if (!a.empty() && a[0] == '-') {
+      if (a.find('=') == std::string::npos && CommandFlagTakesValue(a)) ++i;
+      continue;
+    }
+    id = a;
+  }
+  return id;
+}
+
 }  // namespace
 
 RuntimeCommand ParseRuntimeCommand(const std::vector<std::string>& args) {
@@ -36,7 +61,10 @@ RuntimeCommand ParseRuntimeCommand(const std::vector<std::string>& args) {
     const std::string& a = args[i];
     if (a.empty() || a[0] != '-') {
       out.command = a;
-      if (CommandCreatesContainer(a)) out.bundle = FindBundle(args, i + 1);
+      if (CommandCreatesContainer(a)) {
+        out.bundle = FindBundle(args, i + 1);
+        out.id = FindId(args, i + 1);
+      }
       return out;
     }
     if (a.find('=') == std::string::npos && TakesValue(a)) ++i;

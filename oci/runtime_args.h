@@ -1,7 +1,8 @@
 // The command line an engine gives an OCI runtime (runc, crun):
 //   runtime [global flags] COMMAND [command flags] [ID]
 // prochook's runtime wrapper only needs to know the command and, for
-// create and run, the bundle; everything else passes through untouched.
+// create and run, the bundle and id; everything else passes through
+// untouched.
 #pragma once
 
 #include <optional>
@@ -13,6 +14,7 @@ namespace prochook {
 struct RuntimeCommand {
   std::string command;                // "create", "run", "delete", ... ("" if none)
   std::optional<std::string> bundle;  // --bundle/-b of create and run, as given
+  std::optional<std::string> id;      // the container id of create and run
 };
 
 // Pure. Global flags that take a separate value (runc and crun: --root,

@@ -8,10 +8,12 @@
 #include <cstring>
 
 #include "common/io.h"
+#include "agent/setup.h"
 #include "common/log.h"
 #include "oci/config_edit.h"
 #include "oci/json.h"
 #include "oci/runtime_args.h"
+#include "state/record.h"
 
 namespace prochook {
 namespace {
@@ -86,6 +88,8 @@ int RunRuntimeWrapper(std::vector<std::string> args, const std::string& self) {
     if (!edit) {
       LOG_WARN("%s; the container runs without prochook", edit.error().message().c_str());
     }
+    // Before the runtime reads the config: its agent must listen first.
+    if (cmd.id) SetUpSysinfo(kDefaultRunDir, *cmd.id, cmd.bundle.value_or("."));
   }
 
   std::vector<char*> argv;

@@ -1,7 +1,8 @@
 // `prochook runtime`: an OCI runtime in front of the real one, for engines
 // without hooks.d (Docker's "runtimes" in daemon.json, containerd's runc
 // shim BinaryName). For create and run it adds prochook's hooks to the
-// bundle's config.json; then it execs the real runtime with the same
+// bundle's config.json and traps sysinfo(2) for a per-container agent it
+// starts (agent/setup.h); then it execs the real runtime with the same
 // arguments, whatever the command.
 #pragma once
 

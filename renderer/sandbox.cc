@@ -11,6 +11,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <vector>
@@ -53,18 +54,6 @@ void OnSigsys(int, siginfo_t* info, void* context) {
   g_denied_count.fetch_add(1, std::memory_order_relaxed);
 }
 #endif
-
-Result<> DropCapabilities() {
-  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
-    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
-      return Error::Sys("drop capability " + std::to_string(cap) + " from the bounding set");
-    }
-  }
-  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct data[2] = {};
-  if (::syscall(SYS_capset, &header, data) != 0) return Error::Sys("capset");
-  return Ok{};
-}
 
 // Allows `name` when every comparison holds (none: always).
 Result<> Allow(scmp_filter_ctx ctx, const char* name, const std::vector<scmp_arg_cmp>& args = {}) {
@@ -121,6 +110,24 @@ std::string ParentDir(const std::string& path) {
 }
 
 }  // namespace
+
+Result<> DropCapabilities(std::initializer_list<int> keep) {
+  const auto kept = [&](int cap) { return std::find(keep.begin(), keep.end(), cap) != keep.end(); };
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+    if (kept(cap)) continue;
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+      return Error::Sys("drop capability " + std::to_string(cap) + " from the bounding set");
+    }
+  }
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  for (int cap : keep) {
+    data[cap / 32].effective |= 1u << (cap % 32);
+    data[cap / 32].permitted |= 1u << (cap % 32);
+  }
+  if (::syscall(SYS_capset, &header, data) != 0) return Error::Sys("capset");
+  return Ok{};
+}
 
 LandlockPolicy RendererPolicy(const std::string& state_dir, const ContainerRecord& record) {
   LandlockPolicy policy;

@@ -21,6 +21,7 @@
 // ps`), and seccomp still keeps it from signalling other processes.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 
 #include "common/result.h"
@@ -40,6 +41,11 @@ LandlockPolicy RendererPolicy(const std::string& state_dir, const ContainerRecor
 // the reason instead (and fails if it cannot: unsandboxed must be seen).
 Result<> EnterSandbox(const std::string& state_dir, const LandlockPolicy& policy,
                       const LandlockSupport& landlock);
+
+// Drops every capability but `keep` (effective and permitted; the
+// bounding set too), for good. The renderer keeps none; the sysinfo agent
+// keeps what writing a caller's memory takes.
+Result<> DropCapabilities(std::initializer_list<int> keep = {});
 
 // Logs the syscalls seccomp denied since the last call, if any. The SIGSYS
 // handler only counts them: formatting a line there is not

@@ -20,6 +20,13 @@ inline constexpr char kDefaultRunDir[] = "/run/prochook";
 inline constexpr char kRecordFile[] = "state.json";
 inline constexpr char kRendererPidFile[] = "renderer.pid";
 inline constexpr char kRendererLogFile[] = "renderer.log";
+// The sysinfo agent's (wrapper mode, agent/): its "<pid> <start time>" and
+// the socket the runtime hands it notify fds on. It logs to renderer.log.
+// A socket's path fits in 107 bytes (unix(7) sun_path): with a 64-character
+// id (Docker, containerd, podman, CRI-O) /run/prochook/<id>.<hash>/sysinfo
+// takes 103.
+inline constexpr char kAgentPidFile[] = "agent.pid";
+inline constexpr char kAgentSocketFile[] = "sysinfo";
 // Written by a renderer that runs without Landlock: the reason.
 inline constexpr char kUnsandboxedFile[] = "unsandboxed";
 inline constexpr char kHookLogFile[] = "hook.log";  // in the run dir, for all containers

@@ -106,15 +106,15 @@ bool InitAlive(const ContainerRecord& record) {
   return start && *start == record.pid_start && !zombie;
 }
 
-Result<> WriteRendererPid(const std::string& dir, pid_t pid) {
-  TRY_ASSIGN(uint64_t start, ReadProcessStartTime(pid), "renderer pid");
-  return WriteFileAtomic(dir + "/" + kRendererPidFile,
+Result<> WritePidFile(const std::string& dir, const char* file, pid_t pid) {
+  TRY_ASSIGN(uint64_t start, ReadProcessStartTime(pid), file);
+  return WriteFileAtomic(dir + "/" + file,
                          std::to_string(pid) + " " + std::to_string(start) + "\n", 0600,
                          Durability::kVolatile);
 }
 
-std::optional<pid_t> LiveRendererPid(const std::string& dir) {
-  auto text = ReadFile(dir + "/" + kRendererPidFile);
+std::optional<pid_t> LivePidInFile(const std::string& dir, const char* file) {
+  auto text = ReadFile(dir + "/" + file);
   if (!text) return std::nullopt;
   auto f = SplitFields(Trim(*text));
   if (f.size() != 2) return std::nullopt;

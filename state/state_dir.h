@@ -47,11 +47,21 @@ Result<ContainerRecord> LoadRecord(const std::string& dir);
 // and start time, not a zombie): a directory whose init is alive is in use.
 bool InitAlive(const ContainerRecord& record);
 
-// renderer.pid holds "<pid> <start time>" so a recycled pid is never taken
-// for the renderer.
-Result<> WriteRendererPid(const std::string& dir, pid_t pid);
-// The renderer's pid if the file names a process that is still that renderer.
-std::optional<pid_t> LiveRendererPid(const std::string& dir);
+// renderer.pid (and agent.pid) hold "<pid> <start time>" so a recycled pid
+// is never taken for the renderer (or the agent).
+Result<> WritePidFile(const std::string& dir, const char* file, pid_t pid);
+// The pid if the file names a process that is still the one it was written for.
+std::optional<pid_t> LivePidInFile(const std::string& dir, const char* file);
+inline Result<> WriteRendererPid(const std::string& dir, pid_t pid) {
+  return WritePidFile(dir, kRendererPidFile, pid);
+}
+inline std::optional<pid_t> LiveRendererPid(const std::string& dir) {
+  return LivePidInFile(dir, kRendererPidFile);
+}
+// A directory the runtime wrapper made for a container's sysinfo agent
+// holds its socket: while the agent lives, the hook and repair leave the
+// directory (and the socket in it) in place.
+inline std::optional<pid_t> LiveAgentPid(const std::string& dir) { return LivePidInFile(dir, kAgentPidFile); }
 
 // Stops the renderer named by renderer.pid: SIGTERM, then SIGKILL after
 // `grace_ms`. True once it has exited (or was not running); false if it

@@ -12,6 +12,7 @@ TEST_CASE("ParseRuntimeCommand finds the command and bundle as engines write the
     std::vector<std::string> args;
     std::string command;
     std::optional<std::string> bundle;
+    std::optional<std::string> id = std::nullopt;
   };
   const Case cases[] = {
       // dockerd via containerd-shim-runc-v2 (runc v1 flags).
@@ -20,11 +21,15 @@ TEST_CASE("ParseRuntimeCommand finds the command and bundle as engines write the
         "--systemd-cgroup", "create", "--bundle", "/run/containerd/x/abc", "--pid-file",
         "/run/containerd/x/abc/init.pid", "abc"},
        "create",
-       "/run/containerd/x/abc"},
-      {{"--root=/r", "create", "-b", "/b", "id"}, "create", "/b"},
-      {{"run", "--bundle=/b2", "id"}, "run", "/b2"},
-      {{"create", "-b=/b3", "id"}, "create", "/b3"},
-      {{"create", "id"}, "create", std::nullopt},  // the current directory
+       "/run/containerd/x/abc",
+       "abc"},
+      {{"--root=/r", "create", "-b", "/b", "id"}, "create", "/b", "id"},
+      {{"run", "--bundle=/b2", "id"}, "run", "/b2", "id"},
+      {{"create", "-b=/b3", "id"}, "create", "/b3", "id"},
+      {{"create", "id"}, "create", std::nullopt, "id"},  // the current directory
+      // The id after flags with values (a value is never the id).
+      {{"run", "-d", "--pid-file", "/p", "--console-socket", "/s", "web", "-b", "/b5"}, "run", "/b5", "web"},
+      {{"create", "--bundle", "/b6", "--", "-odd"}, "create", "/b6", "-odd"},
       {{"--debug", "start", "id"}, "start", std::nullopt},
       {{"--root", "/r", "delete", "--force", "id"}, "delete", std::nullopt},
       {{"--root", "/r", "state", "--bundle", "/x"}, "state", std::nullopt},  // not a create
@@ -38,6 +43,7 @@ TEST_CASE("ParseRuntimeCommand finds the command and bundle as engines write the
     RuntimeCommand got = ParseRuntimeCommand(c.args);
     CHECK(got.command == c.command);
     CHECK(got.bundle == c.bundle);
+    CHECK(got.id == c.id);
   }
   CHECK(CommandCreatesContainer("create"));
   CHECK(CommandCreatesContainer("run"));

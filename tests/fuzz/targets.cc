@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "agent/answer.h"
+#include "agent/handoff.h"
 #include "common/mountinfo.h"
 #include "common/proc.h"
 #include "hook/cgroups.h"
@@ -14,6 +16,7 @@
 #include "oci/config_edit.h"
 #include "oci/engine_config.h"
 #include "oci/options.h"
+#include "oci/seccomp_edit.h"
 #include "oci/state.h"
 #include "renderer/cpu_usage.h"
 #include "renderer/cpu_view.h"
@@ -36,6 +39,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 #elif defined(FUZZ_CONFIG)
   if (auto c = ParseConfig(in)) (void)ParseOptions(c->annotations);
   (void)AddProchookHooks(in, "/usr/local/bin/prochook");
+  if (auto trapped = AddSysinfoNotify(in, "/run/prochook/c.0123456789abcdef/sysinfo", "/run/prochook");
+      trapped && trapped->edit == SysinfoEdit::kAdded) {
+    (void)RemoveSysinfoNotify(trapped->text, "/run/prochook");
+  }
+  (void)RemoveSysinfoNotify(in, "/run/prochook");
+#elif defined(FUZZ_SYSINFO)
+  // meminfo, a NUL, loadavg: what the agent answers from; and the
+  // runtime's handoff message.
+  const size_t nul = in.find('\0');
+  const std::string_view meminfo = in.substr(0, nul);
+  const std::string_view loadavg = nul == std::string_view::npos ? std::string_view() : in.substr(nul + 1);
+  if (auto f = ParseSysinfoFigures(meminfo, loadavg)) {
+    (void)EncodeSysinfo(*f, 1, false);
+    (void)EncodeSysinfo(*f, 1, true);
+  }
+  (void)ParseHandoffMessage(in);
 #elif defined(FUZZ_DAEMON_JSON)
   if (auto added = AddDockerRuntime(in, "/p", std::nullopt)) (void)RemoveDockerRuntime(*added);
   (void)RemoveDockerRuntime(in);

@@ -1,0 +1,23 @@
+// Starting one of prochook's per-container processes (renderer, agent)
+// from a process the runtime waits on (the hook, the runtime wrapper).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace prochook {
+
+// Double-forks `<this binary> args...` into its own session with
+// stdin/stdout/stderr on /dev/null and no other fd inherited but
+// `pass_fd` (as fd 3, when >= 0): runc and the engines' shims wait until
+// every holder of their stdout/stderr pipes is gone. Returns its pid.
+Result<pid_t> SpawnDetached(const std::vector<std::string>& args, int pass_fd = -1);
+
+// The fd a process started by SpawnDetached finds pass_fd at.
+inline constexpr int kPassedFd = 3;
+
+}  // namespace prochook

@@ -1,0 +1,372 @@
+// sysinfo(2) in wrapper mode: runc containers created through `prochook
+// runtime`, whose per-container agent answers sysinfo from the files the
+// renderer writes (256 MiB, one CPU).
+#include <doctest/doctest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <sys/sysinfo.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <optional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/engines.h"
+#include "tests/e2e/harness.h"
+#include "tests/testing.h"
+
+namespace fs = std::filesystem;
+using namespace prochook::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr uint64_t kLimit = 256ull << 20;
+// glibc's _SC_PHYS_PAGES comes from sysinfo(2).
+const std::vector<std::string> kPhysBytes = {
+    "python3", "-c", "import os; print(os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE'))"};
+
+// One line of sysinfo_caller.
+struct Answer {
+  int ret = -1, err = 0;
+  long uptime = 0;
+  uint64_t totalram = 0, freeram = 0, sharedram = 0, bufferram = 0, totalswap = 0, freeswap = 0;
+  unsigned procs = 0;
+  uint64_t totalhigh = 0, freehigh = 0;
+  unsigned mem_unit = 0;
+  uint64_t loads[3] = {0, 0, 0};
+};
+
+std::optional<Answer> ParseAnswer(const std::string& line) {
+  std::istringstream in(line);
+  Answer a;
+  in >> a.ret >> a.err >> a.uptime >> a.totalram >> a.freeram >> a.sharedram >> a.bufferram >> a.totalswap >>
+      a.freeswap >> a.procs >> a.totalhigh >> a.freehigh >> a.mem_unit >> a.loads[0] >> a.loads[1] >> a.loads[2];
+  if (!in) return std::nullopt;
+  return a;
+}
+
+// prochook as the runtime (a symlink named prochook-runtime, with runc
+// behind it) and the static caller, copied where a container binds it.
+class Fixture {
+ public:
+  // runtime: what the wrapper execs (runc, crun).
+  explicit Fixture(const std::string& runtime = "runc") {
+    char tmpl[] = "/tmp/prochook-sysinfo-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir_ = tmpl;
+    fs::create_symlink(ProchookBinary(), dir_ + "/prochook-runtime");
+    fs::create_directory(dir_ + "/caller");
+    fs::copy_file(fs::canonical("tests/e2e/sysinfo_caller"), dir_ + "/caller/sysinfo_caller");
+    ::setenv("PROCHOOK_RUNTIME", runtime.c_str(), 1);
+  }
+  ~Fixture() {
+    ::unsetenv("PROCHOOK_RUNTIME");  // dockerd, started later, passes it on
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  Container::Options Options(std::map<std::string, std::string> annotations = {}) const {
+    Container::Options o;
+    o.runtime = dir_ + "/prochook-runtime";
+    o.hook_stage = "";  // the wrapper adds the hooks
+    o.cpus = "0";
+    o.binds = {{"/opt/caller", dir_ + "/caller"}};
+    o.annotations = std::move(annotations);
+    return o;
+  }
+
+ private:
+  std::string dir_;
+};
+
+// The init calls sysinfo once as it starts, into /tmp/init.txt: the
+// init's own notify fd, not an exec's.
+void CallFromInit(const Container& c) {
+  const std::string path = c.bundle() + "/config.json";
+  nlohmann::json config = nlohmann::json::parse(ReadText(path));
+  config["process"]["args"] = {"sh", "-c", "/opt/caller/sysinfo_caller > /tmp/init.txt; exec sleep 100000"};
+  std::ofstream(path) << config.dump(2);
+}
+
+Answer Call(const Container& c) {
+  RunResult r = c.Exec({"/opt/caller/sysinfo_caller"});
+  INFO("sysinfo_caller: " << r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto a = ParseAnswer(r.out);
+  REQUIRE(a.has_value());
+  return *a;
+}
+
+struct sysinfo HostSysinfo() {
+  struct sysinfo s;
+  REQUIRE(::sysinfo(&s) == 0);
+  return s;
+}
+
+// Proves the files are served (RequireServed) and differ from the host's.
+void RequireServedThroughWrapper(const Container& c) {
+  RequireServed(c);
+  RunResult cat = c.Exec({"cat", "/proc/meminfo"});
+  REQUIRE(cat.exit_code == 0);
+  REQUIRE(MeminfoFields(cat.out).at("MemTotal") == kLimit >> 10);
+  REQUIRE(MeminfoFields(ReadText("/proc/meminfo")).at("MemTotal") != kLimit >> 10);
+}
+
+// Served, but sysinfo left to the kernel: the host's RAM, no trap in the
+// config the runtime was given.
+void CheckKernelAnswers(const Container& c) {
+  RequireServedThroughWrapper(c);
+  const Answer a = Call(c);
+  CHECK(a.ret == 0);
+  CHECK(a.totalram * a.mem_unit == HostSysinfo().totalram * HostSysinfo().mem_unit);
+  const nlohmann::json config = nlohmann::json::parse(ReadText(c.bundle() + "/config.json"));
+  CHECK_FALSE(config["linux"]["seccomp"].contains("listenerPath"));
+}
+
+// Starts the container and proves it is served and its sysinfo answered;
+// returns its agent's pid.
+int StartAnswered(Container& c) {
+  REQUIRE(c.Start().exit_code == 0);
+  RequireServedThroughWrapper(c);
+  REQUIRE(Call(c).totalram == kLimit);
+  const int agent = std::atoi(ReadText(c.state_dir() + "/agent.pid").c_str());
+  REQUIRE(Alive(agent));
+  return agent;
+}
+
+// "0.52 0.58 0.59 2/345 12345": the total and the 1-minute load << 16.
+std::pair<unsigned, uint64_t> LoadavgTotalAndLoad(const std::string& text) {
+  std::istringstream in(text);
+  std::string l1, l5, l15, tasks;
+  in >> l1 >> l5 >> l15 >> tasks;
+  const unsigned total = static_cast<unsigned>(std::stoul(tasks.substr(tasks.find('/') + 1)));
+  return {total, static_cast<uint64_t>(std::stod(l1) * 65536)};
+}
+
+std::vector<std::string> Cat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("sysinfo: a 256 MiB container made through the wrapper gets its own figures") {
+  if (SkipUnlessReady({"busybox"})) return;
+  Fixture fx;
+  Container c(fx.Options());
+  CallFromInit(c);
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, "runc run through the wrapper: " << start.err);
+  RequireServedThroughWrapper(c);
+
+  const Answer a = Call(c);
+  CHECK(a.ret == 0);
+  CHECK(a.mem_unit == 1);
+  CHECK(a.totalram == kLimit);
+  CHECK(a.freeram <= kLimit);
+  CHECK(a.freeram > kLimit / 2);
+  CHECK(a.totalhigh == 0);
+  CHECK(a.freehigh == 0);
+  // The kernel's own uptime: no time namespace here.
+  CHECK(std::labs(a.uptime - HostSysinfo().uptime) <= 2);
+
+  // A caller of another uid (its /proc/<pid>/mem is its own, 0600).
+  std::vector<std::string> as_user = {"timeout", "20"};
+  for (const std::string& arg : c.Runc({"exec", "--user", "1000:1000", c.id(), "/opt/caller/sysinfo_caller"})) {
+    as_user.push_back(arg);
+  }
+  RunResult user = Run(as_user);
+  INFO("as uid 1000: " << user.out << user.err);
+  CHECK(user.exit_code == 0);
+  const auto user_answer = ParseAnswer(user.out);
+  REQUIRE(user_answer.has_value());
+  CHECK(user_answer->totalram == kLimit);
+
+  // procs and loads are the rendered loadavg's, read by the same exec.
+  RunResult both = c.Exec({"sh", "-c", "/opt/caller/sysinfo_caller; cat /proc/loadavg"});
+  REQUIRE(both.exit_code == 0);
+  const std::string first_line = both.out.substr(0, both.out.find('\n'));
+  const auto answer = ParseAnswer(first_line);
+  REQUIRE(answer.has_value());
+  const auto [total, load1] = LoadavgTotalAndLoad(both.out.substr(both.out.find('\n') + 1));
+  INFO("sysinfo: " << first_line << "; loadavg: " << both.out);
+  CHECK(answer->procs < HostSysinfo().procs);
+  CHECK(answer->procs + 2 >= total);
+  CHECK(answer->procs <= total + 2);
+  CHECK(answer->loads[0] <= load1 + 6554);  // within 0.1 (a refresh between)
+  CHECK(answer->loads[0] + 6554 >= load1);
+
+  // The init's own call, through the fd runc handed over at create.
+  RunResult init = c.Exec({"cat", "/tmp/init.txt"});
+  REQUIRE(init.exit_code == 0);
+  const auto from_init = ParseAnswer(init.out);
+  REQUIRE_MESSAGE(from_init.has_value(), init.out);
+  CHECK(from_init->totalram == kLimit);
+
+  // glibc's _SC_PHYS_PAGES and busybox (static) free use sysinfo.
+  RunResult py = c.Exec(kPhysBytes);
+  CHECK(py.out == std::to_string(kLimit) + "\n");
+  RunResult free = c.Exec({"busybox", "free"});
+  INFO("busybox free:\n" << free.out);
+  std::istringstream lines(free.out);
+  std::string header, label;
+  uint64_t total_kb = 0;
+  std::getline(lines, header);
+  lines >> label >> total_kb;
+  CHECK(label == "Mem:");
+  CHECK(total_kb == kLimit >> 10);
+}
+
+TEST_CASE("sysinfo: 64 MiB written to /dev/shm lower freeram and raise sharedram by ~64 MiB") {
+  if (SkipUnlessReady()) return;
+  Fixture fx;
+  Container c(fx.Options());
+  REQUIRE(c.Start().exit_code == 0);
+  RequireServedThroughWrapper(c);
+  const Answer before = Call(c);
+  REQUIRE(before.totalram == kLimit);
+  RunResult dd = c.Exec({"dd", "if=/dev/zero", "of=/dev/shm/fill", "bs=1M", "count=64"});
+  REQUIRE_MESSAGE(dd.exit_code == 0, dd.err);
+  Answer after;
+  const bool lowered = WaitFor(10s, [&] {
+    after = Call(c);
+    return after.freeram + (60ull << 20) <= before.freeram;
+  });
+  INFO("freeram before " << before.freeram << ", after " << after.freeram);
+  CHECK(lowered);
+  CHECK(after.freeram + (72ull << 20) >= before.freeram);  // ~64 MiB, not much more
+  CHECK(after.sharedram >= before.sharedram + (64ull << 20));
+}
+
+TEST_CASE("sysinfo: io.prochook.sysinfo=off leaves the kernel's answer (files still served)") {
+  if (SkipUnlessReady()) return;
+  Fixture fx;
+  Container c(fx.Options({{"io.prochook.sysinfo", "off"}}));
+  REQUIRE(c.Start().exit_code == 0);
+  CheckKernelAnswers(c);
+  CHECK_FALSE(fs::exists(c.state_dir() + "/sysinfo"));
+}
+
+TEST_CASE("sysinfo: an agent that cannot start leaves the container untrapped, and it starts") {
+  if (SkipUnlessReady()) return;
+  Fixture fx;
+  Container c(fx.Options());
+  // A leftover directory at the container's path: the wrapper does not
+  // take it over (the hook does, as stale state).
+  REQUIRE(::mkdir(c.state_dir().c_str(), 0700) == 0);
+  RunResult start = c.Start();
+  REQUIRE_MESSAGE(start.exit_code == 0, start.err);
+  CheckKernelAnswers(c);
+}
+
+TEST_CASE("sysinfo: the container and its agent leave nothing behind once deleted") {
+  if (SkipUnlessReady()) return;
+  Fixture fx;
+  Container c(fx.Options());
+  const std::string dir = c.state_dir();
+  const int agent = StartAnswered(c);
+  c.Stop();
+  CHECK(WaitFor(5s, [&] { return !fs::exists(dir); }));
+  CHECK(WaitFor(5s, [&] { return !Alive(agent); }));
+}
+
+TEST_CASE("sysinfo: the agent SIGKILLed, calls and execs wait for repair, then get the container's figures") {
+  if (SkipUnlessReady()) return;
+  Fixture fx;
+  Container c(fx.Options());
+  const std::string dir = c.state_dir();
+  const int agent = StartAnswered(c);
+  REQUIRE(::kill(agent, SIGKILL) == 0);
+  REQUIRE(WaitFor(5s, [&] { return !Alive(agent); }));
+
+  // An exec now: runc's connection waits in the socket's backlog (the
+  // holder keeps it open) and the call in the kernel (the holder keeps the
+  // notify fd open): neither fails, neither returns.
+  auto pending = std::async(std::launch::async, [&] { return c.Exec({"/opt/caller/sysinfo_caller"}); });
+  CHECK(pending.wait_for(1500ms) == std::future_status::timeout);
+
+  RunResult repair = Run({ProchookBinary(), "repair"});
+  INFO("repair: " << repair.out << repair.err);
+  CHECK(repair.exit_code == 0);
+  REQUIRE(pending.wait_for(10s) == std::future_status::ready);
+  const RunResult waited = pending.get();
+  INFO("the waiting exec: " << waited.out << waited.err);
+  CHECK(waited.exit_code == 0);
+  const auto answer = ParseAnswer(waited.out);
+  REQUIRE(answer.has_value());
+  CHECK(answer->ret == 0);
+  CHECK(answer->totalram == kLimit);
+
+  // A new agent serves from now on, the init's fd included.
+  const int successor = std::atoi(ReadText(dir + "/agent.pid").c_str());
+  CHECK(successor != agent);
+  CHECK(Alive(successor));
+  const Answer after = Call(c);
+  CHECK(after.ret == 0);
+  CHECK(after.totalram == kLimit);
+}
+
+TEST_CASE("sysinfo: made again with the same id and bundle, the new agent's socket outlives the old agent") {
+  if (SkipUnlessReady()) return;
+  Fixture fx;
+  Container c(fx.Options());
+  const std::string dir = c.state_dir();
+  const int old_agent = StartAnswered(c);
+  // The old agent ends only after the new container exists (as when an
+  // engine restarts a container at once): stopped meanwhile.
+  REQUIRE(::kill(old_agent, SIGSTOP) == 0);
+  c.Stop();
+  REQUIRE(WaitFor(10s, [&] { return !fs::exists(dir); }));
+  struct Again {
+    const Container& c;
+    ~Again() {
+      Run(c.Runc({"kill", c.id(), "KILL"}));
+      Run(c.Runc({"delete", "--force", c.id()}));
+    }
+  } again{c};
+  RunResult rerun = Run(c.Runc({"run", "-d", "--bundle", c.bundle(), c.id()}));
+  REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.err);
+  REQUIRE(::kill(old_agent, SIGCONT) == 0);
+  CHECK(WaitFor(5s, [&] { return !Alive(old_agent); }));
+  const Answer a = Call(c);
+  CHECK(a.totalram == kLimit);
+}
+
+TEST_CASE("sysinfo: crun through the wrapper hands the agent its notify fds too") {
+  if (SkipUnlessReady({"crun"})) return;
+  PrepareCgroupsForCrun();
+  Fixture fx("crun");
+  Container c(fx.Options());
+  StartAnswered(c);
+  RunResult py = c.Exec(kPhysBytes);
+  CHECK(py.out == std::to_string(kLimit) + "\n");
+}
+
+TEST_CASE("sysinfo: docker through the wrapper (its default seccomp profile) answers from the container's files") {
+  if (SkipUnlessReady(Cat({"busybox"}, EngineTools(Engine::kDocker)))) return;
+  EngineContainer c(Engine::kDocker, {});
+  REQUIRE_MESSAGE(c.start().exit_code == 0, "start: " << c.start().err << c.start().out);
+  const std::string dir = StateDirFor(c.id());
+  REQUIRE_MESSAGE(fs::exists(dir + "/state.json"), "no state dir " << dir);
+  // Served first: its meminfo is prochook's.
+  REQUIRE(c.Exec({"head", "-n", "1", "/proc/meminfo"}).out == "MemTotal:         262144 kB\n");
+  const int agent = std::atoi(ReadText(dir + "/agent.pid").c_str());
+  REQUIRE(Alive(agent));
+
+  RunResult py = c.Exec(kPhysBytes);
+  INFO("python3: " << py.out << py.err);
+  CHECK(py.out == std::to_string(kLimit) + "\n");
+  RunResult free = c.Exec({"busybox", "free"});
+  INFO("busybox free:\n" << free.out << free.err);
+  CHECK(free.out.find(" 262144 ") != std::string::npos);
+
+  c.Remove();
+  CHECK(WaitFor(10s, [&] { return !fs::exists(dir); }));
+  CHECK(WaitFor(5s, [&] { return !Alive(agent); }));
+}
