@@ -19,13 +19,16 @@ out=${PROCHOOK_VM_DIR:-/var/tmp/prochook-vm}
 deadline=${PROCHOOK_VM_DEADLINE:-2700}  # seconds for the whole guest
 tests=("$@")
 ((${#tests[@]})) || [[ -n $script ]] ||
-  tests=(runc_test cgroup2_test cgroup2_test:crun tools_test faults_test conditions_test engines_test)
+  tests=(runc_test cgroup2_test cgroup2_test:crun tools_test faults_test conditions_test engines_test sysinfo_test)
 
 fail() { echo "vm: $*" >&2; echo "vm: 0 passed, ${#tests[@]} failed"; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86 is not installed"
 # Test binaries linked whole (the guest has no Bazel runfiles tree).
 binaries=($(printf '%s\n' "${tests[@]%%:*}" | sort -u))
+# What the tests find beside them (their Bazel data), by the same path.
+data=(tests/e2e/sysinfo_caller)
 targets=(//:prochook)
+for d in "${data[@]}"; do targets+=("//${d%/*}:${d##*/}"); done
 for b in "${binaries[@]}"; do targets+=("//tests/e2e:$b"); done
 bazel build --dynamic_mode=off "${targets[@]}" >/dev/null 2>&1 || fail "bazel build failed"
 bash tests/vm/build.sh "$out" || fail "building the guest failed"
@@ -35,6 +38,7 @@ payload=$(mktemp -d)
 trap 'rm -rf "$payload"' EXIT
 install -m 0755 bazel-bin/prochook tests/vm/guest-init.sh "$payload/"
 for b in "${binaries[@]}"; do install -m 0755 "bazel-bin/tests/e2e/$b" "$payload/"; done
+for d in "${data[@]}"; do install -D -m 0755 "bazel-bin/$d" "$payload/$d"; done
 [[ -z $script ]] || install -m 0755 "$script" "$payload/script.sh"
 # Cases left out in the guest, with why (patterns without commas: doctest
 # splits its filters at commas). runc_test's times the renderer's
