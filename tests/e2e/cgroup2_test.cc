@@ -12,6 +12,9 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/engines.h"
 #include "tests/e2e/harness.h"
 #include "tests/testing.h"
 
@@ -315,4 +318,62 @@ TEST_CASE("cgroup2: a controller disabled above a running container: its figures
     CHECK(Alive(renderer));
     fs::remove_all(data);
   }
+}
+
+TEST_CASE("cgroup2: podman: memory.max, memory.swap.max, a parent's limit, loadavg, PSI, its cgroup namespace") {
+  if (SkipUnlessUnified()) return;
+  // podman with the runtime of this run (the lane runs cgroup2_test once
+  // with runc and once with crun).
+  const Engine engine = DefaultRuntime() == "crun" ? Engine::kPodmanCrun : Engine::kPodmanRunc;
+  if (SkipUnlessReady(EngineTools(engine))) return;
+  CAPTURE(EngineName(engine));
+  EngineContainer c(engine, {});
+  REQUIRE_MESSAGE(c.start().exit_code == 0, "start: " << c.start().err << c.start().out);
+  // podman's own cgroup layout (under --cgroup-parent), from the init.
+  const auto record = nlohmann::json::parse(ReadText(StateDirFor(c.id()) + "/state.json"));
+  const std::string self = ReadText("/proc/" + std::to_string(record["pid"].get<int>()) + "/cgroup");
+  REQUIRE(self.rfind("0::/", 0) == 0);
+  const std::string dir = "/sys/fs/cgroup" + self.substr(3, self.size() - 4);
+  INFO("cgroup " << dir);
+  REQUIRE(ReadText(dir + "/memory.max") == "268435456\n");
+  auto meminfo = [&] {
+    RunResult r = c.Exec({"cat", "/proc/meminfo"});
+    REQUIRE(r.exit_code == 0);
+    return MeminfoFields(r.out);
+  };
+  CHECK(meminfo().at("MemTotal") == 262144);
+  // Its own cgroup namespace (podman's default on a unified host).
+  CHECK(c.Exec({"cat", "/proc/self/cgroup"}).out == "0::/\n");
+
+  WriteCgroup(dir + "/memory.swap.max", std::to_string(128ull << 20));
+  WriteCgroup(fs::path(dir).parent_path().string() + "/memory.max", std::to_string(192ull << 20));
+  CHECK(WaitFor(3s, [&] { return meminfo().at("MemTotal") == 196608; }));
+  CHECK(meminfo().at("SwapTotal") == 131072);
+  CHECK(c.Exec({"cat", "/proc/swaps"}).out.find("131072") != std::string::npos);
+
+  // Two busy loops: runnable tasks of its own in loadavg.
+  REQUIRE(c.Exec({"sh", "-c", "for i in 1 2; do (while :; do :; done) </dev/null >/dev/null 2>&1 & done"}).exit_code == 0);
+  std::this_thread::sleep_for(6s);
+  c.Exec({"cat", "/proc/loadavg"});
+  std::this_thread::sleep_for(1500ms);
+  const std::string load = c.Exec({"cat", "/proc/loadavg"}).out;
+  INFO("loadavg: " << load);
+  std::istringstream fields(load);
+  double one = 0, five = 0, fifteen = 0;
+  int running = 0, total = 0;
+  char slash = 0;
+  fields >> one >> five >> fifteen >> running >> slash >> total;
+  CHECK(running >= 2);
+  CHECK(one >= 0.15);  // 2 runnable for 6 s: 2(1 - e^(-5/60)) after one sample
+  const std::string host = ReadText("/proc/loadavg");
+  CHECK(total < std::stoi(host.substr(host.find('/') + 1)));
+
+  // PSI: the container cgroup's, between two readings of its file.
+  const uint64_t t0 = PsiSomeTotal(ReadText(dir + "/cpu.pressure"));
+  std::this_thread::sleep_for(1500ms);
+  const uint64_t seen = PsiSomeTotal(c.Exec({"cat", "/proc/pressure/cpu"}).out);
+  const uint64_t t1 = PsiSomeTotal(ReadText(dir + "/cpu.pressure"));
+  CHECK(seen >= t0);
+  CHECK(seen <= t1);
+  c.Remove();
 }
