@@ -17,7 +17,8 @@ Error SyntaxError(std::string_view text) {
   try {
     const Json ignored = Json::parse(text);
     (void)ignored;
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error, or out_of_range for a number past a double (1e5555).
     std::string what = e.what();  // "[json.exception.parse_error.101] parse error at ..."
     if (size_t end = what.find("] "); end != std::string::npos) what = what.substr(end + 2);
     return Error::Msg("not valid JSON: " + what);

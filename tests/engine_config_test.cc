@@ -67,6 +67,12 @@ TEST_CASE("AddDockerRuntime merges into daemon.json keeping every other key in o
   REQUIRE_FALSE(broken.ok());
   CHECK(broken.error().message().rfind("not valid JSON: parse error at line 2, column", 0) == 0);
   CHECK(AddDockerRuntime("[]", "/p", std::nullopt).error().message() == "not a JSON object");
+  // A number past a double is an error to report, not a crash (libFuzzer
+  // found this input: nlohmann throws out_of_range, not parse_error).
+  auto huge = AddDockerRuntime("75555555e5555{\"000005", "/p", std::nullopt);
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.error().message().rfind("not valid JSON", 0) == 0);
+  CHECK_FALSE(AddDockerRuntime("{\"default-shm-size\": 1e5555}", "/p", std::nullopt).ok());
 
   for (const char* bad : {"{", "[]", R"({"runtimes": []})", "\"x\""}) {
     CAPTURE(bad);
