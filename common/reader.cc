@@ -3,9 +3,9 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/statfs.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/io.h"
 
 namespace prochook {
@@ -23,13 +23,6 @@ bool OneRecord(int fd) {
   struct statfs st;
   if (::fstatfs(fd, &st) != 0) return false;
   return st.f_type == SYSFS_MAGIC || st.f_type == CGROUP_SUPER_MAGIC || st.f_type == CGROUP2_SUPER_MAGIC;
-}
-
-// A cheap clock (no system call, jiffy resolution) for absence ages.
-int64_t MonotonicCoarseMs() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
 // Whether the directory that holds path exists.
@@ -73,7 +66,7 @@ FileReader& OpenEachTimeReader() {
 
 Result<std::string> KeptOpenReader::Read(const std::string& path, size_t max_bytes) {
   auto it = files_.find(path);
-  if (it != files_.end() && !it->second.fd.valid() && MonotonicCoarseMs() - it->second.absent_since_ms >= absent_ms_) {
+  if (it != files_.end() && !it->second.fd.valid() && MonotonicMs() - it->second.absent_since_ms >= absent_ms_) {
     files_.erase(it);  // absent long enough: look for it again
     it = files_.end();
   }
@@ -90,7 +83,7 @@ Result<std::string> KeptOpenReader::Read(const std::string& path, size_t max_byt
       return Error::Sys("open " + path);
     }
     const bool one_record = fd >= 0 && OneRecord(fd);
-    it = files_.emplace(path, Entry{UniqueFd(fd), one_record, fd < 0 ? MonotonicCoarseMs() : 0}).first;
+    it = files_.emplace(path, Entry{UniqueFd(fd), one_record, fd < 0 ? MonotonicMs() : 0}).first;
   }
   if (!it->second.fd.valid()) {
     errno = ENOENT;

@@ -7,13 +7,13 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <map>
 #include <optional>
 
+#include "common/clock.h"
 #include "common/io.h"
 #include "common/log.h"
 #include "common/proc.h"
@@ -28,12 +28,6 @@
 namespace prochook {
 namespace {
 
-int64_t NowMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 // Renders every file into its store. A file that fails keeps its last good
 // content; the error is logged once per change of message.
 class Refresher {
@@ -47,7 +41,7 @@ class Refresher {
   // content); the rest are written.
   RenderSummary Refresh() {
     RenderSummary summary;
-    for (RenderedFile& file : renderer_.Render(NowMs())) {
+    for (RenderedFile& file : renderer_.Render(MonotonicMs())) {
       auto written = file.content ? Store(file.path) : Result<FileStore*>(file.content.error());
       Result<> ok = written ? (*written)->Update(*file.content) : Result<>(written.error());
       if (!ok) {
@@ -155,7 +149,7 @@ class ServeLoop {
   // Idle: nobody read the files for idle_ms. Then one refresh every idle_ms
   // bounds their age; the next read wakes us at once.
   void RefreshIfDue(bool first) {
-    const int64_t now = NowMs();
+    const int64_t now = MonotonicMs();
     // Reads since the last pass (also the one that woke an idle renderer).
     if (reads_.fd() >= 0 && reads_.Drain()) last_read_ = now;
     if (Idle(now) && now - last_refresh_ < idle_ms()) return;
@@ -173,7 +167,7 @@ class ServeLoop {
   // more than reads. Returns why the loop must end, if it must.
   std::optional<End> WaitForNextTick() {
     next_ += record_.interval_ms;
-    int64_t after = NowMs();
+    int64_t after = MonotonicMs();
     if (next_ < after) next_ = after;  // overran: skip missed ticks, do not burst
     const bool idle = Idle(after);
     if (idle) next_ = std::max(next_, last_refresh_ + idle_ms());
@@ -191,10 +185,10 @@ class ServeLoop {
       }
       if (fds[1].revents != 0) return End::kStopped;
       if (watch && fds[2].revents != 0) {
-        next_ = NowMs();
+        next_ = MonotonicMs();
         break;
       }
-      after = NowMs();
+      after = MonotonicMs();
     }
     return std::nullopt;
   }
@@ -206,9 +200,9 @@ class ServeLoop {
   const int init_pidfd_;
   const int sigfd_;
   ReadWatch reads_;
-  int64_t last_read_ = NowMs();
+  int64_t last_read_ = MonotonicMs();
   int64_t last_refresh_ = 0;
-  int64_t next_ = NowMs();
+  int64_t next_ = MonotonicMs();
 };
 
 // The log goes to renderer.log in the state directory.
