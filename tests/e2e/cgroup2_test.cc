@@ -44,8 +44,10 @@ std::map<std::string, uint64_t> ContainerMeminfo(const Container& c) {
 }
 
 // Reads a file in the container twice, 1.5 s apart: the first read wakes an
-// idle renderer, the second sees what it rendered since.
-std::string FreshRead(const Container& c, const std::string& path) {
+// idle renderer, the second sees what it rendered since. A Container or an
+// EngineContainer.
+template <class C>
+std::string FreshRead(const C& c, const std::string& path) {
   REQUIRE(c.Exec({"cat", path}).exit_code == 0);
   std::this_thread::sleep_for(1500ms);
   RunResult r = c.Exec({"cat", path});
@@ -354,9 +356,7 @@ TEST_CASE("cgroup2: podman: memory.max, memory.swap.max, a parent's limit, loada
   // Two busy loops: runnable tasks of its own in loadavg.
   REQUIRE(c.Exec({"sh", "-c", "for i in 1 2; do (while :; do :; done) </dev/null >/dev/null 2>&1 & done"}).exit_code == 0);
   std::this_thread::sleep_for(6s);
-  c.Exec({"cat", "/proc/loadavg"});
-  std::this_thread::sleep_for(1500ms);
-  const std::string load = c.Exec({"cat", "/proc/loadavg"}).out;
+  const std::string load = FreshRead(c, "/proc/loadavg");
   INFO("loadavg: " << load);
   std::istringstream fields(load);
   double one = 0, five = 0, fifteen = 0;
