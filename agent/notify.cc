@@ -16,6 +16,7 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "common/timens.h"
 
 namespace prochook {
 namespace {
@@ -37,25 +38,19 @@ std::optional<bool> Compat32(const struct seccomp_data& d) {
   return std::nullopt;
 }
 
-// The kernel's uptime as the caller sees it: CLOCK_BOOTTIME shifted by
-// the boottime offset of its time namespace (/proc/<pid>/timens_offsets,
-// time_namespaces(7)); none read is no offset.
+// The kernel's uptime as the caller sees it: CLOCK_BOOTTIME in the host's
+// clock (ours with our own time namespace's offset undone: a restarted
+// agent may have been spawned in another's) shifted by the offset of the
+// caller's (/proc/<pid>/timens_offsets, time_namespaces(7)).
 int64_t CallerUptime(pid_t pid) {
   struct timespec now;
   ::clock_gettime(CLOCK_BOOTTIME, &now);
-  int64_t sec = now.tv_sec, nsec = now.tv_nsec;
-  if (auto text = ReadFile("/proc/" + std::to_string(pid) + "/timens_offsets", 4096)) {
-    for (std::string_view line : SplitLines(*text)) {
-      auto f = SplitFields(line);
-      if (f.size() != 3 || (f[0] != "boottime" && f[0] != "7")) continue;
-      const std::string s(f[1]);
-      const std::string n(f[2]);
-      sec += std::strtoll(s.c_str(), nullptr, 10);
-      nsec += std::strtoll(n.c_str(), nullptr, 10);
-    }
-  }
-  if (nsec >= 1000000000) sec += 1, nsec -= 1000000000;
-  if (nsec < 0) sec -= 1, nsec += 1000000000;
+  const ClockOffset own = BoottimeOffset(0);
+  const ClockOffset caller = BoottimeOffset(pid);
+  int64_t sec = now.tv_sec - own.sec + caller.sec;
+  int64_t nsec = now.tv_nsec - own.nsec + caller.nsec;
+  while (nsec >= 1000000000) sec += 1, nsec -= 1000000000;
+  while (nsec < 0) sec -= 1, nsec += 1000000000;
   return SysinfoUptime(sec, nsec);
 }
 

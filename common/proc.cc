@@ -1,7 +1,10 @@
 #include "common/proc.h"
 
+#include <unistd.h>
+
 #include "common/io.h"
 #include "common/text.h"
+#include "common/timens.h"
 
 namespace prochook {
 
@@ -17,10 +20,16 @@ Result<uint64_t> ParseStartTime(std::string_view stat) {
   return *v;
 }
 
+Result<uint64_t> HostStartTime(std::string_view stat) {
+  TRY_ASSIGN(uint64_t shown, ParseStartTime(stat), "start time");
+  static const int64_t ticks = ::sysconf(_SC_CLK_TCK);
+  return shown - static_cast<uint64_t>(OffsetTicks(BoottimeOffset(0), ticks));
+}
+
 Result<uint64_t> ReadProcessStartTime(pid_t pid) {
   TRY_ASSIGN(std::string text, ReadFile("/proc/" + std::to_string(pid) + "/stat"),
              "process " + std::to_string(pid));
-  return ParseStartTime(text);
+  return HostStartTime(text);
 }
 
 }  // namespace prochook

@@ -34,6 +34,26 @@ std::vector<OciHook> SetupHooks(const nlohmann::json& doc) {
   return out;
 }
 
+std::vector<OciNamespace> Namespaces(const nlohmann::json& doc) {
+  std::vector<OciNamespace> out;
+  auto linux_obj = doc.find("linux");
+  if (linux_obj == doc.end() || !linux_obj->is_object()) return out;
+  auto list = linux_obj->find("namespaces");
+  if (list == linux_obj->end() || !list->is_array()) return out;
+  for (const nlohmann::json& entry : *list) {
+    if (!entry.is_object()) continue;
+    auto type = entry.find("type");
+    if (type == entry.end() || !type->is_string()) continue;
+    OciNamespace ns{type->get<std::string>(), std::nullopt};
+    if (auto path = entry.find("path"); path != entry.end() && path->is_string() &&
+                                        !path->get<std::string>().empty()) {
+      ns.path = path->get<std::string>();
+    }
+    out.push_back(std::move(ns));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<OciConfig> ParseConfig(std::string_view text) {
@@ -48,6 +68,7 @@ Result<OciConfig> ParseConfig(std::string_view text) {
   c.root_path = *path;
   TRY_ASSIGN(c.annotations, StringMapField(doc, "annotations"), "config.json");
   c.setup_hooks = SetupHooks(doc);
+  c.namespaces = Namespaces(doc);
   return c;
 }
 

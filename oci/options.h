@@ -20,6 +20,7 @@ inline constexpr char kAnnotationSwap[] = "io.prochook.swap";
 inline constexpr char kAnnotationUptime[] = "io.prochook.uptime";
 inline constexpr char kAnnotationIdle[] = "io.prochook.idle";
 inline constexpr char kAnnotationSysinfo[] = "io.prochook.sysinfo";
+inline constexpr char kAnnotationTimens[] = "io.prochook.timens";
 
 // The files a container can be served, by annotation name.
 inline const std::vector<std::string>& AllFileNames() {
@@ -44,6 +45,9 @@ struct Options {
   bool container_uptime = false;  // io.prochook.uptime=host|container (see README: the ps trap)
   // io.prochook.sysinfo=on|off: sysinfo(2) answered by the agent (wrapper mode).
   bool sysinfo = true;
+  // io.prochook.timens=on|off: a time namespace whose uptime starts with
+  // the container (wrapper mode, oci/timens_plan.h).
+  bool timens = true;
   // Annotations that were present but not understood; each becomes a
   // warning and the default is kept, so a typo never stops a container.
   std::vector<std::string> warnings;

@@ -3,16 +3,24 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstring>
 
 #include "common/io.h"
 #include "agent/setup.h"
+#include "common/fd.h"
 #include "common/log.h"
+#include "common/proc.h"
+#include "common/timens.h"
+#include "oci/config.h"
 #include "oci/config_edit.h"
 #include "oci/json.h"
+#include "oci/options.h"
 #include "oci/runtime_args.h"
+#include "oci/runtime_state.h"
+#include "oci/timens_plan.h"
 #include "state/record.h"
 
 namespace prochook {
@@ -49,6 +57,73 @@ Result<HookEdit> EditBundle(const std::string& bundle, const std::string& self) 
   const mode_t mode = ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
   TRY(WriteFileAtomic(path, edited.text, mode), "rewrite " + path);
   return edited.edit;
+}
+
+// create and run: a clock of its own for the container (oci/timens_plan.h),
+// entered by this process for the runtime it execs next, and so for every
+// process the runtime starts. After the agent is spawned: the agent keeps
+// the host's clock. Fail-open: the container keeps the host's clock.
+void SetUpClock(const std::string& bundle) {
+  auto config = LoadConfig(bundle);
+  if (!config) {
+    LOG_WARN("%s; the container keeps the host's clock", config.error().message().c_str());
+    return;
+  }
+  const TimeNamespacePlan plan = PlanTimeNamespace(*config, ParseOptions(config->annotations));
+  switch (plan.kind) {
+    case TimeNamespacePlan::Kind::kNone:
+      LOG_INFO("the host's clock: %s", plan.why.c_str());
+      return;
+    case TimeNamespacePlan::Kind::kNew:
+      if (auto offset = UnshareTimeNamespaceFromNow(); !offset) {
+        LOG_WARN("%s; the container keeps the host's clock", offset.error().message().c_str());
+      } else {
+        LOG_INFO("a clock of its own (boottime offset %lld s): %s", static_cast<long long>(offset->sec),
+                 plan.why.c_str());
+      }
+      return;
+    case TimeNamespacePlan::Kind::kJoin: {
+      UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, plan.join_pid, 0)));
+      auto joined = pidfd.valid() ? JoinTimeNamespace(pidfd.get(), plan.join_pid)
+                                  : Result<bool>(Error::Sys("pidfd_open " + std::to_string(plan.join_pid)));
+      if (!joined) {
+        LOG_WARN("%s; the container keeps the host's clock", joined.error().message().c_str());
+      } else {
+        LOG_INFO("the clock of process %d: %s", plan.join_pid, plan.why.c_str());
+      }
+      return;
+    }
+  }
+}
+
+// Every other command about a container runs in that container's clock:
+// the runtime compares the init's start time it recorded (in that clock)
+// with /proc/<pid>/stat as it reads it, and outside it would take the
+// container for stopped. The container is the first operand the runtime
+// has state for; it is joined only while its recorded init still runs.
+void JoinContainerClock(const std::string& program, const RuntimeCommand& cmd) {
+  if (cmd.command == "list" || cmd.command == "spec" || cmd.command == "features") return;
+  const std::string root = cmd.root.value_or(DefaultRuntimeRoot(program));
+  for (const std::string& operand : cmd.operands) {
+    const std::optional<RuntimeInit> init = FindRuntimeInit(root, operand);
+    if (!init) continue;
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, init->pid, 0)));
+    if (!pidfd.valid()) return;  // exited: the runtime sees it stopped in any clock
+    if (init->start) {
+      auto host = ReadProcessStartTime(init->pid);
+      static const int64_t ticks = ::sysconf(_SC_CLK_TCK);
+      const uint64_t in_its_clock =
+          host ? *host + static_cast<uint64_t>(OffsetTicks(BoottimeOffset(init->pid), ticks)) : 0;
+      if (!host || in_its_clock != *init->start) return;  // the pid is another process's now
+    }
+    if (auto joined = JoinTimeNamespace(pidfd.get(), init->pid); !joined) {
+      LOG_WARN("%s: the runtime may see container %s stopped", joined.error().message().c_str(),
+               operand.c_str());
+    } else if (*joined) {
+      LOG_DEBUG("%s %s in the clock of its init %d", cmd.command.c_str(), operand.c_str(), init->pid);
+    }
+    return;
+  }
 }
 
 }  // namespace
@@ -90,6 +165,9 @@ int RunRuntimeWrapper(std::vector<std::string> args, const std::string& self) {
     }
     // Before the runtime reads the config: its agent must listen first.
     if (cmd.id) SetUpSysinfo(kDefaultRunDir, *cmd.id, cmd.bundle.value_or("."));
+    SetUpClock(cmd.bundle.value_or("."));
+  } else {
+    JoinContainerClock(program, cmd);
   }
 
   std::vector<char*> argv;

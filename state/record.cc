@@ -18,6 +18,7 @@ std::string SerializeRecord(const ContainerRecord& r) {
   j["cpu_view_quota"] = r.cpu_view_quota;
   j["show_swap"] = r.show_swap;
   j["container_uptime"] = r.container_uptime;
+  j["own_clock"] = r.own_clock;
   nlohmann::json cg = nlohmann::json::object();
   for (const auto& [name, d] : r.cgroups) {
     if (d.present()) cg[name] = {{"version", d.version}, {"dir", d.dir}, {"mount", d.mount}};
@@ -58,6 +59,7 @@ Result<ContainerRecord> ParseRecord(std::string_view text) {
     r.cpu_view_quota = j.at("cpu_view_quota").get<bool>();
     r.show_swap = j.at("show_swap").get<bool>();
     r.container_uptime = j.at("container_uptime").get<bool>();
+    if (j.contains("own_clock")) r.own_clock = j.at("own_clock").get<bool>();  // later versions
     for (const auto& [name, d] : j.at("cgroups").items()) {
       TRY_ASSIGN(int64_t version, IntIn(d, "version", 1, 2), "state.json: cgroups." + name);
       r.cgroups[name] = {static_cast<int>(version), d.at("dir").get<std::string>(),

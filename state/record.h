@@ -37,7 +37,7 @@ inline constexpr char kProblemsFile[] = "problems";
 struct ContainerRecord {
   std::string id;
   pid_t pid = 0;            // the container init, as the host sees it
-  uint64_t pid_start = 0;   // its start time (proc(5) stat field 22): guards pid reuse
+  uint64_t pid_start = 0;   // its start time in the host's clock (common/proc.h): guards pid reuse
   std::string rootfs;
   int64_t interval_ms = 1000;
   // Idle mode: once nobody has read the files for idle_ms, refresh only
@@ -47,6 +47,9 @@ struct ContainerRecord {
   bool cpu_view_quota = true;      // CPU view: cpuset limited by the quota
   bool show_swap = true;           // false: swap shown as zero
   bool container_uptime = false;   // uptime/btime from the container start
+  // The init has a time namespace of its own (the runtime wrapper gave it
+  // one): the kernel shows its uptime, so no uptime file is rendered.
+  bool own_clock = false;
   std::map<std::string, CgroupDir> cgroups;
 };
 

@@ -98,7 +98,7 @@ Result<ContainerRecord> LoadRecord(const std::string& dir) {
 bool InitAlive(const ContainerRecord& record) {
   auto stat = ReadFile("/proc/" + std::to_string(record.pid) + "/stat");
   if (!stat) return false;
-  auto start = ParseStartTime(*stat);
+  auto start = HostStartTime(*stat);
   // A zombie (state Z, after comm) has exited: runtimes report the
   // container stopped, and run poststop, before it is reaped.
   const size_t comm_end = stat->rfind(')');

@@ -1,0 +1,98 @@
+#include "common/timens.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "common/fd.h"
+#include "common/io.h"
+#include "common/text.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+namespace prochook {
+namespace {
+
+std::string OffsetsPath(pid_t pid) {
+  return pid == 0 ? "/proc/self/timens_offsets" : "/proc/" + std::to_string(pid) + "/timens_offsets";
+}
+
+std::optional<int64_t> ParseI64(std::string_view s) {
+  const bool negative = !s.empty() && s[0] == '-';
+  auto v = ParseU64(negative ? s.substr(1) : s);
+  if (!v || *v > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+  return negative ? -static_cast<int64_t>(*v) : static_cast<int64_t>(*v);
+}
+
+std::optional<ino_t> NamespaceInode(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return st.st_ino;
+}
+
+}  // namespace
+
+ClockOffset ParseBoottimeOffset(std::string_view text) {
+  for (std::string_view line : SplitLines(text)) {
+    auto f = SplitFields(line);
+    if (f.size() != 3 || (f[0] != "boottime" && f[0] != "7")) continue;
+    auto sec = ParseI64(f[1]);
+    auto nsec = ParseI64(f[2]);
+    if (!sec || !nsec || *nsec < 0 || *nsec >= 1000000000) return {};
+    return {*sec, *nsec};
+  }
+  return {};
+}
+
+ClockOffset BoottimeOffset(pid_t pid) {
+  auto text = ReadFile(OffsetsPath(pid), 4096);
+  return text ? ParseBoottimeOffset(*text) : ClockOffset{};
+}
+
+int64_t OffsetTicks(ClockOffset offset, int64_t ticks_per_second) {
+  return offset.sec * ticks_per_second + offset.nsec / (1000000000 / ticks_per_second);
+}
+
+bool HasOwnTimeNamespace(pid_t pid) {
+  auto own = NamespaceInode("/proc/" + std::to_string(pid) + "/ns/time");
+  auto host = NamespaceInode("/proc/1/ns/time");
+  return own && host && *own != *host;
+}
+
+Result<bool> JoinTimeNamespace(int pidfd, pid_t pid) {
+  auto target = NamespaceInode("/proc/" + std::to_string(pid) + "/ns/time");
+  auto own = NamespaceInode("/proc/self/ns/time");
+  if (!target) return Error::Sys("time namespace of process " + std::to_string(pid));
+  if (own && *own == *target) return false;
+  if (::setns(pidfd, CLONE_NEWTIME) != 0) {
+    return Error::Sys("joining the time namespace of process " + std::to_string(pid));
+  }
+  return true;
+}
+
+Result<ClockOffset> UnshareTimeNamespaceFromNow() {
+  // Offsets are against the host's clock: a process whose own clock is
+  // shifted (nested) undoes its own offset, read before the unshare.
+  const ClockOffset own = BoottimeOffset(0);
+  if (::unshare(CLONE_NEWTIME) != 0) return Error::Sys("unshare(CLONE_NEWTIME)");
+  struct timespec now;
+  ::clock_gettime(CLOCK_BOOTTIME, &now);
+  int64_t host_ns = (static_cast<int64_t>(now.tv_sec) - own.sec) * 1000000000 + now.tv_nsec - own.nsec;
+  const ClockOffset offset{-(host_ns / 1000000000), 0};
+  const std::string line = "boottime " + std::to_string(offset.sec) + " 0\n";
+  UniqueFd fd(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return Error::Sys("open /proc/self/timens_offsets");
+  if (::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+    return Error::Sys("write /proc/self/timens_offsets");
+  }
+  return offset;
+}
+
+}  // namespace prochook

@@ -1,0 +1,52 @@
+// Time namespaces (time_namespaces(7)): a container with a CLOCK_BOOTTIME
+// offset of its own sees its own uptime in /proc/uptime, the btime line of
+// /proc/stat, sysinfo(2) and every process's start time in /proc/<pid>/stat.
+// The kernel shifts those start times by the offset of the *reader's* time
+// namespace, so prochook reads them in the host's clock (ReadProcessStartTime
+// undoes its own offset) and each of its processes serving a container joins
+// that container's time namespace to read the figures the container sees.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace prochook {
+
+struct ClockOffset {
+  int64_t sec = 0;
+  int64_t nsec = 0;  // 0..999999999, as the kernel keeps it
+  bool operator==(const ClockOffset&) const = default;
+};
+
+// Pure. The boottime line of /proc/<pid>/timens_offsets ("boottime S N", or
+// "7 S N" on kernels that print clock ids); zero when there is none.
+ClockOffset ParseBoottimeOffset(std::string_view text);
+
+// The boottime offset of the time namespace pid's children are created in
+// (pid 0: this process). For a process that did not unshare a time
+// namespace without exec'ing since, that is its own. Zero on a kernel
+// without time namespaces.
+ClockOffset BoottimeOffset(pid_t pid = 0);
+
+// Pure. The offset in clock ticks (proc(5) starttime units), exact for
+// offsets in whole 1/ticks_per_second steps (prochook writes whole seconds).
+int64_t OffsetTicks(ClockOffset offset, int64_t ticks_per_second);
+
+// Whether pid's time namespace differs from that of pid 1 (the host's, as
+// this process's pid namespace sees it). False if either cannot be read.
+bool HasOwnTimeNamespace(pid_t pid);
+
+// Makes this process (single-threaded: setns(2)) use the time namespace of
+// the process pidfd names, unless it already does; true if it moved.
+Result<bool> JoinTimeNamespace(int pidfd, pid_t pid);
+
+// Creates a time namespace for this process's children (and for itself at
+// its next execve) whose CLOCK_BOOTTIME starts now: offset minus the whole
+// seconds of the host's boottime. Returns the offset written.
+Result<ClockOffset> UnshareTimeNamespaceFromNow();
+
+}  // namespace prochook
