@@ -60,10 +60,10 @@ int64_t OffsetTicks(ClockOffset offset, int64_t ticks_per_second) {
   return offset.sec * ticks_per_second + offset.nsec / (1000000000 / ticks_per_second);
 }
 
-bool HasOwnTimeNamespace(pid_t pid) {
-  auto own = NamespaceInode("/proc/" + std::to_string(pid) + "/ns/time");
-  auto host = NamespaceInode("/proc/1/ns/time");
-  return own && host && *own != *host;
+bool HasOwnClock(pid_t pid) {
+  // Not by comparing namespaces with pid 1's: where pid 1 is of another
+  // user namespace its links cannot be read, even by root.
+  return pid > 0 && BoottimeOffset(pid) != ClockOffset{};
 }
 
 Result<bool> JoinTimeNamespace(int pidfd, pid_t pid) {

@@ -36,9 +36,9 @@ ClockOffset BoottimeOffset(pid_t pid = 0);
 // offsets in whole 1/ticks_per_second steps (prochook writes whole seconds).
 int64_t OffsetTicks(ClockOffset offset, int64_t ticks_per_second);
 
-// Whether pid's time namespace differs from that of pid 1 (the host's, as
-// this process's pid namespace sees it). False if either cannot be read.
-bool HasOwnTimeNamespace(pid_t pid);
+// Whether pid's clock is not the host's: its time namespace shifts
+// CLOCK_BOOTTIME. False if that cannot be read.
+bool HasOwnClock(pid_t pid);
 
 // Makes this process (single-threaded: setns(2)) use the time namespace of
 // the process pidfd names, unless it already does; true if it moved.

@@ -122,7 +122,7 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
   record.files = options.files;
   record.cpu_view_quota = options.cpu_view_quota;
   record.show_swap = options.show_swap;
-  record.own_clock = HasOwnTimeNamespace(init.pid);
+  record.own_clock = HasOwnClock(init.pid);
   // With a clock of its own the kernel's /proc/uptime is the container's
   // and ps stays right: nothing to render.
   record.container_uptime = options.container_uptime && !record.own_clock;

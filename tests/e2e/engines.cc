@@ -81,6 +81,7 @@ std::string EngineName(Engine e) {
     case Engine::kCrun: return "crun";
     case Engine::kPodmanRunc: return "podman+runc";
     case Engine::kPodmanCrun: return "podman+crun";
+    case Engine::kPodmanWrapper: return "podman+prochook-runtime";
     case Engine::kDocker: return "docker";
     case Engine::kContainerd: return "containerd";
   }
@@ -93,6 +94,7 @@ std::vector<std::string> EngineTools(Engine e) {
     case Engine::kCrun: return {"crun"};
     case Engine::kPodmanRunc: return {"podman", "runc"};
     case Engine::kPodmanCrun: return {"podman", "crun"};
+    case Engine::kPodmanWrapper: return {"podman", "runc"};
     // /usr/bin/docker: Debian's client, matching its dockerd.
     case Engine::kDocker: return {"dockerd", "/usr/bin/docker", "containerd", "tar"};
     case Engine::kContainerd: return {"containerd", "ctr", "containerd-shim-runc-v2"};
@@ -137,6 +139,8 @@ class EngineContainer::Impl {
   virtual RunResult Exec(const std::vector<std::string>& argv) = 0;
   virtual void Remove() = 0;
   virtual RunResult Cycle(std::string*) { return {1, "", "cycles are implemented for podman only"}; }
+  virtual RunResult Cli(const std::vector<std::string>&) { return {1, "", "this engine has no CLI of its own"}; }
+  virtual RunResult RestartDaemon() { return {1, "", "this engine has no daemon"}; }
 
  protected:
   std::vector<std::string> Cat(std::vector<std::string> a, const std::vector<std::string>& b) {
@@ -173,10 +177,18 @@ class RuntimeImpl : public EngineContainer::Impl {
 // podman with the hooks.d directory `prochook install` wrote.
 class PodmanImpl : public EngineContainer::Impl {
  public:
+  // runtime "": the prochook-runtime link `prochook install` made, with runc
+  // behind it, and no hooks.d (the wrapper adds the hooks).
   explicit PodmanImpl(const std::string& runtime) : Impl("podman"), runtime_(runtime) {}
   ~PodmanImpl() override { Remove(); }
   RunResult Start(const EngineContainer::Limits& l, std::string* id) override {
     if (RunResult i = Install(); i.exit_code != 0) return i;
+    hooks_dir_ = Installed("/usr/share/containers/oci/hooks.d");
+    if (runtime_.empty()) {
+      runtime_ = Installed(fs::path(ProchookBinary()).parent_path().string() + "/prochook-runtime");
+      hooks_dir_ = work_ + "/no-hooks";
+      fs::create_directories(hooks_dir_);
+    }
     // --rootfs is a flag: the rootfs comes where an image would.
     std::vector<std::string> run = {"run", "-d", "--name", tag_, "--network", "none", "--memory",
                                     std::to_string(l.memory), "--cpu-period", "100000", "--cpu-quota",
@@ -203,6 +215,7 @@ class PodmanImpl : public EngineContainer::Impl {
   RunResult Exec(const std::vector<std::string>& argv) override {
     return Run(Podman(Cat({"exec", tag_}, argv)));
   }
+  RunResult Cli(const std::vector<std::string>& args) override { return Run(Podman(args)); }
   void Remove() override {
     if (started_) Run(Podman({"rm", "-f", "-t", "0", tag_}));
     started_ = false;
@@ -211,12 +224,11 @@ class PodmanImpl : public EngineContainer::Impl {
  private:
   std::vector<std::string> Podman(const std::vector<std::string>& args) {
     return Cat({"podman", "--root", work_ + "/storage", "--runroot", work_ + "/run", "--cgroup-manager",
-                "cgroupfs", "--events-backend", "file", "--hooks-dir",
-                Installed("/usr/share/containers/oci/hooks.d"), "--runtime",
-                runtime_},
+                "cgroupfs", "--events-backend", "file", "--hooks-dir", hooks_dir_, "--runtime", runtime_},
                args);
   }
   std::string runtime_;
+  std::string hooks_dir_;
   bool started_ = false;
   EngineContainer::Limits limits_;
   int cycles_ = 0;
@@ -233,17 +245,7 @@ class DockerImpl : public EngineContainer::Impl {
   RunResult Start(const EngineContainer::Limits& l, std::string* id) override {
     REQUIRE_MESSAGE(l.annotations.empty(), "docker run cannot set OCI annotations");
     if (RunResult i = Install(); i.exit_code != 0) return i;
-    // No bridge, no iptables: nothing may carry traffic to a private range.
-    daemon_ = std::make_unique<Daemon>(
-        std::vector<std::string>{"dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false",
-                                 "--ip6tables=false", "--data-root", work_ + "/data", "--exec-root",
-                                 work_ + "/exec", "--pidfile", work_ + "/dockerd.pid", "-H",
-                                 "unix://" + work_ + "/docker.sock", "--config-file",
-                                 Installed("/etc/docker/daemon.json")},
-        work_ + "/dockerd.log");
-    if (!WaitFor(60s, [&] { return Run(Docker({"info"})).exit_code == 0; })) {
-      return {1, "", "dockerd did not come up:\n" + ReadText(work_ + "/dockerd.log")};
-    }
+    if (RunResult d = StartDaemon(); d.exit_code != 0) return d;
     RunResult import = Run({"sh", "-c", "tar -C " + work_ + "/rootfs -c . | /usr/bin/docker -H unix://" +
                                             work_ + "/docker.sock import - prochook-e2e"});
     if (import.exit_code != 0) return import;
@@ -258,6 +260,13 @@ class DockerImpl : public EngineContainer::Impl {
   RunResult Exec(const std::vector<std::string>& argv) override {
     return Run(Docker(Cat({"exec", tag_}, argv)));
   }
+  RunResult Cli(const std::vector<std::string>& args) override { return Run(Docker(args)); }
+  // Live restore: the containers keep running while dockerd is down, and
+  // the new dockerd takes them over (from containerd).
+  RunResult RestartDaemon() override {
+    daemon_.reset();
+    return StartDaemon();
+  }
   void Remove() override {
     if (started_) Run(Docker({"rm", "-f", tag_}));
     started_ = false;
@@ -266,6 +275,20 @@ class DockerImpl : public EngineContainer::Impl {
  private:
   std::vector<std::string> Docker(const std::vector<std::string>& args) {
     return Cat({"/usr/bin/docker", "-H", "unix://" + work_ + "/docker.sock"}, args);
+  }
+  RunResult StartDaemon() {
+    // No bridge, no iptables: nothing may carry traffic to a private range.
+    daemon_ = std::make_unique<Daemon>(
+        std::vector<std::string>{"dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false",
+                                 "--ip6tables=false", "--live-restore", "--data-root", work_ + "/data",
+                                 "--exec-root", work_ + "/exec", "--pidfile", work_ + "/dockerd.pid", "-H",
+                                 "unix://" + work_ + "/docker.sock", "--config-file",
+                                 Installed("/etc/docker/daemon.json")},
+        work_ + "/dockerd.log");
+    if (!WaitFor(60s, [&] { return Run(Docker({"info"})).exit_code == 0; })) {
+      return {1, "", "dockerd did not come up:\n" + ReadText(work_ + "/dockerd.log")};
+    }
+    return {0, "", ""};
   }
   std::unique_ptr<Daemon> daemon_;
   bool started_ = false;
@@ -284,11 +307,7 @@ class ContainerdImpl : public EngineContainer::Impl {
                                       "/state\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"
                                       "[grpc]\n  address = \"" + work_ + "/containerd.sock\"\n"
                                       "[ttrpc]\n  address = \"" + work_ + "/containerd.sock.ttrpc\"\n");
-    daemon_ = std::make_unique<Daemon>(
-        std::vector<std::string>{"containerd", "--config", work_ + "/config.toml"}, work_ + "/containerd.log");
-    if (!WaitFor(30s, [&] { return Run(Ctr({"version"})).exit_code == 0; })) {
-      return {1, "", "containerd did not come up:\n" + ReadText(work_ + "/containerd.log")};
-    }
+    if (RunResult d = StartDaemon(); d.exit_code != 0) return d;
     if (RunResult i = Install(); i.exit_code != 0) return i;
     const std::string wrapper = Installed(fs::path(ProchookBinary()).parent_path().string() + "/prochook-runtime");
     *id = tag_;
@@ -307,6 +326,12 @@ class ContainerdImpl : public EngineContainer::Impl {
   RunResult Exec(const std::vector<std::string>& argv) override {
     return Run(Ctr(Cat({"task", "exec", "--exec-id", "e" + std::to_string(g_serial++), tag_}, argv)));
   }
+  RunResult Cli(const std::vector<std::string>& args) override { return Run(Ctr(args)); }
+  // The shims keep the tasks running; the new containerd reconnects to them.
+  RunResult RestartDaemon() override {
+    daemon_.reset();
+    return StartDaemon();
+  }
   void Remove() override {
     if (!started_) return;
     started_ = false;
@@ -318,6 +343,14 @@ class ContainerdImpl : public EngineContainer::Impl {
  private:
   std::vector<std::string> Ctr(const std::vector<std::string>& args) {
     return Cat({"ctr", "--address", work_ + "/containerd.sock"}, args);
+  }
+  RunResult StartDaemon() {
+    daemon_ = std::make_unique<Daemon>(
+        std::vector<std::string>{"containerd", "--config", work_ + "/config.toml"}, work_ + "/containerd.log");
+    if (!WaitFor(30s, [&] { return Run(Ctr({"version"})).exit_code == 0; })) {
+      return {1, "", "containerd did not come up:\n" + ReadText(work_ + "/containerd.log")};
+    }
+    return {0, "", ""};
   }
   std::unique_ptr<Daemon> daemon_;
   bool started_ = false;
@@ -333,6 +366,7 @@ EngineContainer::EngineContainer(Engine engine, const Limits& limits) {
       impl_ = std::make_unique<RuntimeImpl>("crun");
       break;
     case Engine::kPodmanRunc: impl_ = std::make_unique<PodmanImpl>("runc"); break;
+    case Engine::kPodmanWrapper: impl_ = std::make_unique<PodmanImpl>(""); break;
     case Engine::kPodmanCrun:
       PrepareCgroupsForCrun();
       impl_ = std::make_unique<PodmanImpl>("crun");
@@ -350,5 +384,9 @@ RunResult EngineContainer::Exec(const std::vector<std::string>& argv) const { re
 void EngineContainer::Remove() { impl_->Remove(); }
 
 RunResult EngineContainer::Cycle(std::string* id) { return impl_->Cycle(id); }
+
+RunResult EngineContainer::Cli(const std::vector<std::string>& args) const { return impl_->Cli(args); }
+
+RunResult EngineContainer::RestartDaemon() { return impl_->RestartDaemon(); }
 
 }  // namespace prochook::e2e

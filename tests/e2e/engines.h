@@ -15,7 +15,9 @@
 
 namespace prochook::e2e {
 
-enum class Engine { kRunc, kCrun, kPodmanRunc, kPodmanCrun, kDocker, kContainerd };
+// kPodmanWrapper: podman --runtime prochook-runtime (the wrapper, runc
+// behind it), no hooks.d.
+enum class Engine { kRunc, kCrun, kPodmanRunc, kPodmanCrun, kPodmanWrapper, kDocker, kContainerd };
 
 std::string EngineName(Engine e);
 // The programs an engine needs (for SkipUnlessReady).
@@ -48,6 +50,12 @@ class EngineContainer {
   // Starts and removes one more container with the same limits in this
   // engine session (podman only, for the soak test); its OCI id in *id.
   RunResult Cycle(std::string* id);
+  // The engine's own CLI with its connection flags (docker -H ..., ctr
+  // --address ..., podman --root ...): args after those.
+  RunResult Cli(const std::vector<std::string>& args) const;
+  // Stops the engine's daemon (dockerd with live restore, containerd) and
+  // starts it again; the containers keep running.
+  RunResult RestartDaemon();
 
   class Impl;  // one per engine, in engines.cc
 

@@ -18,6 +18,7 @@
 
 #include "tests/e2e/engines.h"
 #include "tests/e2e/harness.h"
+#include "tests/e2e/wrapper.h"
 #include "tests/testing.h"
 
 namespace fs = std::filesystem;
@@ -50,40 +51,6 @@ std::optional<Answer> ParseAnswer(const std::string& line) {
   if (!in) return std::nullopt;
   return a;
 }
-
-// prochook as the runtime (a symlink named prochook-runtime, with runc
-// behind it) and the static caller, copied where a container binds it.
-class Fixture {
- public:
-  // runtime: what the wrapper execs (runc, crun).
-  explicit Fixture(const std::string& runtime = "runc") {
-    char tmpl[] = "/tmp/prochook-sysinfo-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir_ = tmpl;
-    fs::create_symlink(ProchookBinary(), dir_ + "/prochook-runtime");
-    fs::create_directory(dir_ + "/caller");
-    fs::copy_file(fs::canonical("tests/e2e/sysinfo_caller"), dir_ + "/caller/sysinfo_caller");
-    ::setenv("PROCHOOK_RUNTIME", runtime.c_str(), 1);
-  }
-  ~Fixture() {
-    ::unsetenv("PROCHOOK_RUNTIME");  // dockerd, started later, passes it on
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  Container::Options Options(std::map<std::string, std::string> annotations = {}) const {
-    Container::Options o;
-    o.runtime = dir_ + "/prochook-runtime";
-    o.hook_stage = "";  // the wrapper adds the hooks
-    o.cpus = "0";
-    o.binds = {{"/opt/caller", dir_ + "/caller"}};
-    o.annotations = std::move(annotations);
-    return o;
-  }
-
- private:
-  std::string dir_;
-};
 
 // The init calls sysinfo once as it starts, into /tmp/init.txt: the
 // init's own notify fd, not an exec's.
@@ -158,7 +125,7 @@ std::vector<std::string> Cat(std::vector<std::string> a, const std::vector<std::
 
 TEST_CASE("sysinfo: a 256 MiB container made through the wrapper gets its own figures") {
   if (SkipUnlessReady({"busybox"})) return;
-  Fixture fx;
+  WrapperFixture fx;
   Container c(fx.Options());
   CallFromInit(c);
   RunResult start = c.Start();
@@ -173,8 +140,10 @@ TEST_CASE("sysinfo: a 256 MiB container made through the wrapper gets its own fi
   CHECK(a.freeram > kLimit / 2);
   CHECK(a.totalhigh == 0);
   CHECK(a.freehigh == 0);
-  // The kernel's own uptime: no time namespace here.
-  CHECK(std::labs(a.uptime - HostSysinfo().uptime) <= 2);
+  // The container's own clock (a time namespace): its uptime, as in /proc/uptime.
+  const long up = std::atol(c.Exec({"cat", "/proc/uptime"}).out.c_str());
+  CHECK(a.uptime < HostSysinfo().uptime);
+  CHECK(std::labs(a.uptime - up) <= 1);
 
   // A caller of another uid (its /proc/<pid>/mem is its own, 0600).
   std::vector<std::string> as_user = {"timeout", "20"};
@@ -225,7 +194,7 @@ TEST_CASE("sysinfo: a 256 MiB container made through the wrapper gets its own fi
 
 TEST_CASE("sysinfo: 64 MiB written to /dev/shm lower freeram and raise sharedram by ~64 MiB") {
   if (SkipUnlessReady()) return;
-  Fixture fx;
+  WrapperFixture fx;
   Container c(fx.Options());
   REQUIRE(c.Start().exit_code == 0);
   RequireServedThroughWrapper(c);
@@ -246,7 +215,7 @@ TEST_CASE("sysinfo: 64 MiB written to /dev/shm lower freeram and raise sharedram
 
 TEST_CASE("sysinfo: io.prochook.sysinfo=off leaves the kernel's answer (files still served)") {
   if (SkipUnlessReady()) return;
-  Fixture fx;
+  WrapperFixture fx;
   Container c(fx.Options({{"io.prochook.sysinfo", "off"}}));
   REQUIRE(c.Start().exit_code == 0);
   CheckKernelAnswers(c);
@@ -255,7 +224,7 @@ TEST_CASE("sysinfo: io.prochook.sysinfo=off leaves the kernel's answer (files st
 
 TEST_CASE("sysinfo: an agent that cannot start leaves the container untrapped, and it starts") {
   if (SkipUnlessReady()) return;
-  Fixture fx;
+  WrapperFixture fx;
   Container c(fx.Options());
   // A leftover directory at the container's path: the wrapper does not
   // take it over (the hook does, as stale state).
@@ -267,7 +236,7 @@ TEST_CASE("sysinfo: an agent that cannot start leaves the container untrapped, a
 
 TEST_CASE("sysinfo: the container and its agent leave nothing behind once deleted") {
   if (SkipUnlessReady()) return;
-  Fixture fx;
+  WrapperFixture fx;
   Container c(fx.Options());
   const std::string dir = c.state_dir();
   const int agent = StartAnswered(c);
@@ -278,7 +247,7 @@ TEST_CASE("sysinfo: the container and its agent leave nothing behind once delete
 
 TEST_CASE("sysinfo: the agent SIGKILLed, calls and execs wait for repair, then get the container's figures") {
   if (SkipUnlessReady()) return;
-  Fixture fx;
+  WrapperFixture fx;
   Container c(fx.Options());
   const std::string dir = c.state_dir();
   const int agent = StartAnswered(c);
@@ -314,7 +283,7 @@ TEST_CASE("sysinfo: the agent SIGKILLed, calls and execs wait for repair, then g
 
 TEST_CASE("sysinfo: made again with the same id and bundle, the new agent's socket outlives the old agent") {
   if (SkipUnlessReady()) return;
-  Fixture fx;
+  WrapperFixture fx;
   Container c(fx.Options());
   const std::string dir = c.state_dir();
   const int old_agent = StartAnswered(c);
@@ -341,7 +310,7 @@ TEST_CASE("sysinfo: made again with the same id and bundle, the new agent's sock
 TEST_CASE("sysinfo: crun through the wrapper hands the agent its notify fds too") {
   if (SkipUnlessReady({"crun"})) return;
   PrepareCgroupsForCrun();
-  Fixture fx("crun");
+  WrapperFixture fx("crun");
   Container c(fx.Options());
   StartAnswered(c);
   RunResult py = c.Exec(kPhysBytes);
