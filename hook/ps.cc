@@ -45,7 +45,16 @@ ServedContainer Inspect(const std::string& dir, const std::string& name,
   c.init_pid = record->pid;
   auto start = ReadProcessStartTime(record->pid);
   c.init_alive = start && *start == record->pid_start;
-  c.files = record->files;
+  for (const std::string& f : record->files) {
+    if (f != "uptime" || record->container_uptime) c.files.push_back(f);
+  }
+  c.clock = record->own_clock ? "own" : "host";
+  if (auto agent = LiveAgentPid(dir)) {
+    c.sysinfo = "agent " + std::to_string(*agent);
+  } else {
+    struct stat pidfile;
+    c.sysinfo = ::stat((dir + "/" + kAgentPidFile).c_str(), &pidfile) == 0 ? "agent-dead" : "kernel";
+  }
   c.interval_ms = record->interval_ms;
   c.idle_ms = record->idle_ms;
   auto memory = record->cgroups.find("memory");
@@ -106,7 +115,7 @@ std::vector<ServedContainer> ListServed(const std::string& run_dir,
 
 std::string RenderPsTable(const std::string& store, const std::vector<ServedContainer>& list) {
   std::vector<std::vector<std::string>> rows = {
-      {"ID", "PID", "STATE", "RENDERER", "REFRESHED", "INTERVAL", "FILES", "CGROUP"}};
+      {"ID", "PID", "STATE", "RENDERER", "REFRESHED", "INTERVAL", "CLOCK", "SYSINFO", "FILES", "CGROUP"}};
   for (const auto& c : list) {
     char ago[32] = "-";
     if (c.refreshed_ago_s) std::snprintf(ago, sizeof ago, "%.1fs ago", *c.refreshed_ago_s);
@@ -115,6 +124,7 @@ std::string RenderPsTable(const std::string& store, const std::vector<ServedCont
                         (c.unsandboxed.empty() ? "" : ", unsandboxed: " + c.unsandboxed),
                     c.renderer_pid ? std::to_string(*c.renderer_pid) : "-", ago,
                     c.interval_ms ? std::to_string(c.interval_ms) + "ms" : "-",
+                    c.clock.empty() ? "-" : c.clock, c.sysinfo.empty() ? "-" : c.sysinfo,
                     c.files.empty() ? "-" : Join(c.files, ","), c.cgroup.empty() ? "-" : c.cgroup});
   }
   std::vector<size_t> width(rows[0].size(), 0);
@@ -145,6 +155,8 @@ std::string RenderPsJson(const std::string& store, const std::vector<ServedConta
                          c.refreshed_ago_s ? nlohmann::json(*c.refreshed_ago_s) : nlohmann::json()},
                         {"interval_ms", c.interval_ms},
                         {"idle_ms", c.idle_ms},
+                        {"clock", c.clock},
+                        {"sysinfo", c.sysinfo},
                         {"files", c.files},
                         {"cgroup", c.cgroup}};
     if (!c.problem.empty()) j["problem"] = c.problem;

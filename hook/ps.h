@@ -17,7 +17,13 @@ struct ServedContainer {
   pid_t init_pid = 0;
   bool init_alive = false;  // that pid still is the container's init
   std::string cgroup;       // the memory cgroup, else the first one found
-  std::vector<std::string> files;
+  std::vector<std::string> files;  // those rendered ("uptime" only if the rendered one is asked for)
+  // "own": a time namespace of its own (wrapper mode), so /proc/uptime,
+  // btime and sysinfo's uptime count from its start; "host": the host's.
+  std::string clock;
+  // "agent <pid>": sysinfo(2) answered by its agent (wrapper mode);
+  // "agent-dead" (repair restarts it); "kernel": not trapped.
+  std::string sysinfo;
   std::optional<pid_t> renderer_pid;
   // serving | idle (no refresh for 2 intervals + 0.5 s with idle mode on:
   // nobody reads the files, they are refreshed every idle_ms) | stale (no

@@ -108,17 +108,22 @@ TEST_CASE("RenderPsTable aligns columns; RenderPsJson round-trips") {
   a.state = "serving";
   a.refreshed_ago_s = 0.25;
   a.interval_ms = 1000;
+  a.clock = "own";
+  a.sysinfo = "agent 78";
   ServedContainer b;
   b.id = "a-much-longer-container-id";
   b.state = "broken";
   b.problem = "state.json: bad";
   CHECK(RenderPsTable("xfs (tear-free)", {a, b}) ==
         "store: xfs (tear-free)\n"
-        "ID                          PID   STATE                    RENDERER  REFRESHED  INTERVAL  FILES         CGROUP\n"
-        "web                         4242  serving                  77        0.2s ago   1000ms    meminfo,stat  /sys/fs/cgroup/memory/web\n"
-        "a-much-longer-container-id  -     broken: state.json: bad  -         -          -         -             -\n");
+        "ID                          PID   STATE                    RENDERER  REFRESHED  INTERVAL  CLOCK  SYSINFO   "
+        "FILES         CGROUP\n"
+        "web                         4242  serving                  77        0.2s ago   1000ms    own    agent 78  "
+        "meminfo,stat  /sys/fs/cgroup/memory/web\n"
+        "a-much-longer-container-id  -     broken: state.json: bad  -         -          -         -      -         "
+        "-             -\n");
   CHECK(RenderPsTable("tmpfs (updates may tear)", {}) ==
-        "store: tmpfs (updates may tear)\nID  PID  STATE  RENDERER  REFRESHED  INTERVAL  FILES  CGROUP\n");
+        "store: tmpfs (updates may tear)\nID  PID  STATE  RENDERER  REFRESHED  INTERVAL  CLOCK  SYSINFO  FILES  CGROUP\n");
 
   auto j = nlohmann::json::parse(RenderPsJson("xfs (tear-free)", {a, b}));
   CHECK(j["store"] == "xfs (tear-free)");
@@ -127,6 +132,8 @@ TEST_CASE("RenderPsTable aligns columns; RenderPsJson round-trips") {
   CHECK(j["containers"][0]["renderer_pid"] == 77);
   CHECK(j["containers"][0]["refreshed_ago_s"] == 0.25);
   CHECK(j["containers"][0]["files"][1] == "stat");
+  CHECK(j["containers"][0]["clock"] == "own");
+  CHECK(j["containers"][0]["sysinfo"] == "agent 78");
   CHECK_FALSE(j["containers"][0].contains("problem"));
   CHECK(j["containers"][1]["renderer_pid"].is_null());
   CHECK(j["containers"][1]["problem"] == "state.json: bad");
@@ -166,4 +173,37 @@ TEST_CASE("ListServed shows the id from state.json: two containers with one id a
   REQUIRE(list.size() == 2);
   CHECK(list[0].id == "web");
   CHECK(list[1].id == "web");
+}
+
+TEST_CASE("ps shows each container's clock and who answers its sysinfo, and uptime only where it is rendered") {
+  TempDir t;
+  const uint64_t self_start = ReadProcessStartTime(getpid()).value();
+  Sleeper renderer;
+  Sleeper agent;
+  ContainerRecord own;
+  own = ParseRecord(RecordFor("a-own", getpid(), self_start)).value();
+  own.own_clock = true;
+  own.files = {"meminfo", "uptime"};
+  own.container_uptime = false;  // the kernel's uptime is the container's
+  ContainerRecord host = own;
+  host.id = "b-host";
+  host.own_clock = false;
+  host.container_uptime = true;  // io.prochook.uptime=container in hook mode
+  t.Write({{"a/" + std::string(kRecordFile), SerializeRecord(own)},
+           {"b/" + std::string(kRecordFile), SerializeRecord(host)},
+           {"c/" + std::string(kRecordFile), RecordFor("c-agent-dead", getpid(), self_start)},
+           {"c/" + std::string(kAgentPidFile), "999999999 1\n"}});
+  for (const char* d : {"a", "b", "c"}) REQUIRE(WriteRendererPid(t.path() + "/" + d, renderer.pid).ok());
+  REQUIRE(WritePidFile(t.path() + "/a", kAgentPidFile, agent.pid).ok());
+  const auto list = ListServed(t.path(), std::chrono::system_clock::now());
+  REQUIRE(list.size() == 3);
+  CHECK(list[0].clock == "own");
+  CHECK(list[0].sysinfo == "agent " + std::to_string(agent.pid));
+  CHECK(list[0].files == std::vector<std::string>{"meminfo"});
+  CHECK(list[1].clock == "host");
+  CHECK(list[1].sysinfo == "kernel");
+  CHECK(list[1].files == std::vector<std::string>{"meminfo", "uptime"});
+  CHECK(list[2].sysinfo == "agent-dead");
+  const std::string table = RenderPsTable("xfs", list);
+  CHECK(table.find(" own    agent " + std::to_string(agent.pid) + " ") != std::string::npos);
 }
