@@ -156,11 +156,10 @@ Result<Outcome> RepairRenderer(const std::string& dir) {
   return Outcome::kRestarted;
 }
 
-Result<Outcome> RepairOne(const std::string& dir) {
-  TRY_ASSIGN(bool agent_restarted, RepairAgent(dir), "sysinfo agent");
-  auto renderer = RepairRenderer(dir);
-  if (agent_restarted && renderer && *renderer == Outcome::kHealthy) return Outcome::kRestarted;
-  return renderer;
+// The agent first: trapped calls wait for it.
+Result<Outcome> RepairOne(const std::string& dir, bool* agent_restarted) {
+  TRY_ASSIGN(*agent_restarted, RepairAgent(dir), "sysinfo agent");
+  return RepairRenderer(dir);
 }
 
 }  // namespace
@@ -176,7 +175,9 @@ RepairReport Repair(const std::string& run_dir, const std::string& skip_id,
     const std::string dir = run_dir + "/" + name;
     if (dir == skip) continue;
     if (std::chrono::steady_clock::now() >= stop_by) break;
-    auto outcome = RepairOne(dir);
+    bool agent_restarted = false;
+    auto outcome = RepairOne(dir, &agent_restarted);
+    if (agent_restarted) report.agents_restarted.push_back(name);
     if (!outcome) {
       report.problems.push_back(name + ": " + outcome.error().message());
     } else if (*outcome == Outcome::kRestarted) {
@@ -201,9 +202,12 @@ int RunRepair(const std::vector<std::string>& args) {
   ConfigureLog({.fd = 2, .syslog = true, .min = LevelFromEnv(), .tag = "prochook repair"});
   const RepairReport r = Repair(run_dir);
   for (const auto& id : r.restarted) printf("%s: renderer restarted\n", id.c_str());
+  for (const auto& id : r.agents_restarted) printf("%s: sysinfo agent restarted\n", id.c_str());
   for (const auto& id : r.removed) printf("%s: container gone, state removed\n", id.c_str());
   for (const auto& p : r.problems) printf("%s\n", p.c_str());
-  if (r.restarted.empty() && r.removed.empty() && r.problems.empty()) printf("nothing to repair\n");
+  if (r.restarted.empty() && r.agents_restarted.empty() && r.removed.empty() && r.problems.empty()) {
+    printf("nothing to repair\n");
+  }
   return r.problems.empty() ? 0 : 1;
 }
 

@@ -15,7 +15,8 @@ namespace prochook {
 
 struct RepairReport {
   // By state directory name.
-  std::vector<std::string> restarted;  // given a new renderer
+  std::vector<std::string> restarted;         // given a new renderer
+  std::vector<std::string> agents_restarted;  // given a new sysinfo agent (wrapper mode)
   std::vector<std::string> removed;    // state directories of gone containers
   std::vector<std::string> problems;   // "name: why" for directories left alone
 };

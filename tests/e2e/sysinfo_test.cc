@@ -263,6 +263,8 @@ TEST_CASE("sysinfo: the agent SIGKILLed, calls and execs wait for repair, then g
   RunResult repair = Run({ProchookBinary(), "repair"});
   INFO("repair: " << repair.out << repair.err);
   CHECK(repair.exit_code == 0);
+  CHECK(repair.out.find(c.state_dir_name() + ": sysinfo agent restarted\n") != std::string::npos);
+  CHECK(repair.out.find(c.state_dir_name() + ": renderer restarted") == std::string::npos);
   REQUIRE(pending.wait_for(10s) == std::future_status::ready);
   const RunResult waited = pending.get();
   INFO("the waiting exec: " << waited.out << waited.err);
