@@ -147,6 +147,10 @@ TEST_CASE("timens: runc through the wrapper: the container's uptime, ps and top 
   RunResult bb = c.Exec({"busybox", "uptime"});
   INFO("busybox uptime: " << bb.out);
   CHECK(bb.out.find("up 0 min") != std::string::npos);
+  // psutil.boot_time() (btime) is when the container was made.
+  RunResult boot = c.Exec({"python3", "-c", "import psutil, time; print(int(time.time() - psutil.boot_time()))"});
+  INFO("psutil: " << boot.out << boot.err);
+  CHECK(std::atol(boot.out.c_str()) <= static_cast<long>(HostUptime() - before) + 2);
   // An exec'd process shares the clock: the init, seen from it, is as old
   // as the container.
   RunResult ps1 = c.Exec({"ps", "-o", "etimes=", "-p", "1"});
