@@ -98,7 +98,7 @@ struct DiskDir {
 };
 
 // v1 blkio counts a cgroup's bytes only once blk-throttle is set up on the
-// disk, and since Linux 6.9 that happens when a first throttle limit is set
+// disk, and since Linux 6.10 (commit a3166c51702b) that happens when a first throttle limit is set
 // on it (blk_throtl_init from tg_set_conf; until then blkio.throttle.*
 // read "Total 0" for every cgroup). A limit set and removed at once leaves
 // it set up, limiting nothing. v2's io.stat counts regardless.
