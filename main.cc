@@ -27,6 +27,7 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "common/timens.h"
 #include "hook/hook.h"
 #include "hook/ps.h"
 #include "hook/repair.h"
@@ -143,6 +144,13 @@ std::string BaseName(const char* path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Start times and uptimes are read in the host's clock: a hook runs in
+  // the container's when the container has one of its own
+  // (common/timens.h). What cannot be done is logged once the log is set
+  // up (lines before it are kept), and the readers then undo the offset.
+  if (auto moved = prochook::EnterHostClock(); !moved) {
+    LOG_DEBUG("staying in this clock: %s", moved.error().message().c_str());
+  }
   if (BaseName(argv[0]) == prochook::kRuntimeLinkName) {
     return prochook::RunRuntimeWrapper({argv + 1, argv + argc}, SelfPath());
   }

@@ -169,7 +169,7 @@ class Agent {
 
   void Serve(size_t i, short revents) {
     if (revents & POLLIN) {
-      auto served = ServeNotification(notify_[i].get(), [&] { return ReadFigures(dir_); });
+      auto served = ServeNotification(notify_[i].get(), [&] { return figures_.Read(); });
       if (served) {
         ++count_[static_cast<int>(*served)];
         return;
@@ -212,6 +212,7 @@ class Agent {
   }
 
   const std::string dir_;
+  FiguresReader figures_{dir_};
   const UniqueFd dir_fd_;
   UniqueFd listen_;  // where the runtime hands notify fds over
   const int64_t started_ms_;

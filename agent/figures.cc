@@ -5,7 +5,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/syscall.h>
+
 #include "common/io.h"
+#include "common/pidfd.h"
 #include "common/log.h"
 #include "state/record.h"
 #include "state/state_dir.h"
@@ -48,12 +51,30 @@ void AwaitFreshFiles(const std::string& dir, const ContainerRecord& record) {
 
 }  // namespace
 
-std::optional<SysinfoFigures> ReadFigures(const std::string& dir) {
-  auto record = LoadRecord(dir);
-  if (!record || !LiveRendererPid(dir)) return std::nullopt;
-  AwaitFreshFiles(dir, *record);
-  auto meminfo = ReadFile(dir + "/meminfo", 64 << 10);
-  auto loadavg = ReadFile(dir + "/loadavg", 4096);
+bool FiguresReader::RendererAlive() {
+  if (renderer_.valid() && PidfdAlive(renderer_.get())) return true;
+  renderer_.reset();
+  const std::optional<pid_t> pid = LiveRendererPid(dir_);
+  if (!pid) return false;
+  renderer_ = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0)));
+  // The pidfd names whoever held the pid after the check: check again.
+  if (!renderer_.valid() || LiveRendererPid(dir_) != pid) {
+    renderer_.reset();
+    return false;
+  }
+  return true;
+}
+
+std::optional<SysinfoFigures> FiguresReader::Read() {
+  if (!record_) {
+    auto record = LoadRecord(dir_);
+    if (!record) return std::nullopt;
+    record_ = std::move(*record);
+  }
+  if (!RendererAlive()) return std::nullopt;
+  AwaitFreshFiles(dir_, *record_);
+  auto meminfo = files_.Read(dir_ + "/meminfo", 64 << 10);
+  auto loadavg = files_.Read(dir_ + "/loadavg", 4096);
   if (!meminfo || !loadavg) return std::nullopt;
   auto figures = ParseSysinfoFigures(*meminfo, *loadavg);
   if (!figures) {

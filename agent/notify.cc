@@ -45,7 +45,7 @@ std::optional<bool> Compat32(const struct seccomp_data& d) {
 int64_t CallerUptime(pid_t pid) {
   struct timespec now;
   ::clock_gettime(CLOCK_BOOTTIME, &now);
-  const ClockOffset own = BoottimeOffset(0);
+  static const ClockOffset own = BoottimeOffset(0);  // ours never changes
   const ClockOffset caller = BoottimeOffset(pid);
   int64_t sec = now.tv_sec - own.sec + caller.sec;
   int64_t nsec = now.tv_nsec - own.nsec + caller.nsec;
@@ -98,8 +98,8 @@ Result<Served> Send(int notify_fd, struct seccomp_notif_resp* resp, Served what)
 
 Result<Served> ServeNotification(int notify_fd, const FiguresSource& figures) {
   // The kernel's struct sizes may grow beyond the headers' (NOTIF_SIZES).
-  struct seccomp_notif_sizes sizes;
-  if (::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) {
+  static struct seccomp_notif_sizes sizes = {};
+  if (sizes.seccomp_notif == 0 && ::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) {
     return Error::Sys("SECCOMP_GET_NOTIF_SIZES");
   }
   std::vector<char> req_buf(std::max<size_t>(sizes.seccomp_notif, sizeof(struct seccomp_notif)), 0);

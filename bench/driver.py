@@ -14,7 +14,9 @@ and measures:
   5. scale: 100 and 500 long-running containers;
   6. the pure renderers at 2, 64 and 256 host CPUs (bench/renderers_bench);
   7, 8. costs a container controls (bench/costs.py): loadavg sampling by
-     thread count, the hook's repair by containers served.
+     thread count, the hook's repair by containers served;
+  9. sysinfo(2) through the agent (bench/sysinfo_cost.py): call latency with
+     the agent, without it, on the host, and the agent's CPU at 500 calls/s.
 Writes report.md and report.json into --out. Everything it starts (containers,
 cgroups, LXCFS, its work directory) is removed at the end, also on failure.
 """
@@ -35,6 +37,7 @@ import tempfile
 import time
 
 import costs
+import sysinfo_cost
 
 RUN_DIR = "/run/prochook"
 FILES = ["meminfo", "stat", "cpuinfo", "uptime", "loadavg"]
@@ -214,7 +217,8 @@ class Bench:
         self.work = tempfile.mkdtemp(prefix="prochook-bench-")
         os.makedirs(os.path.join(self.work, "bin"))
         for name, src in [("prochook", args.prochook), ("read_bench", args.read_bench),
-                          ("renderers_bench", args.renderers_bench), ("idle_threads", args.idle_threads)]:
+                          ("renderers_bench", args.renderers_bench), ("idle_threads", args.idle_threads),
+                          ("sysinfo_caller", args.sysinfo_caller)]:
             shutil.copy(src, os.path.join(self.work, "bin", name))
         self.bin = os.path.join(self.work, "bin")
         self.ct = Containers(self.work, os.path.join(self.bin, "prochook"))
@@ -600,6 +604,7 @@ def markdown(r, command):
             out.append(f"| {base} | " + " | ".join(fmt_range(v[c], 1e3, 2) if c in v else "" for c in cols) + " |")
         out.append("")
     out.extend(costs.markdown(r))
+    out.extend(sysinfo_cost.markdown(r))
     return "\n".join(out)
 
 
@@ -640,8 +645,9 @@ def main():
     ap.add_argument("--read-bench", required=True)
     ap.add_argument("--renderers-bench", required=True)
     ap.add_argument("--idle-threads", required=True)
+    ap.add_argument("--sysinfo-caller", required=True)
     ap.add_argument("--out", required=True, help="directory for report.md and report.json")
-    ap.add_argument("--only", default="read,cost,start,scale,renderers,loadcost,repaircost",
+    ap.add_argument("--only", default="read,cost,start,scale,renderers,loadcost,repaircost,sysinfo",
                     help="comma-separated sections (default: all)")
     ap.add_argument("--scale", default="100,500", help="container counts for the scale section")
     ap.add_argument("--window", type=float, default=30, help="seconds per CPU/staleness window")
@@ -658,7 +664,8 @@ def main():
     bench = Bench(args)
     sections = {"read": bench.read_latency, "cost": bench.renderer_cost, "start": bench.start_overhead,
                 "scale": bench.scale, "renderers": bench.renderers,
-                "loadcost": lambda: costs.loadavg_cost(bench), "repaircost": lambda: costs.repair_cost(bench)}
+                "loadcost": lambda: costs.loadavg_cost(bench), "repaircost": lambda: costs.repair_cost(bench),
+                "sysinfo": lambda: sysinfo_cost.sysinfo_cost(bench)}
     try:
         bench.machine()
         for name in args.only.split(","):

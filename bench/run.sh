@@ -9,10 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $(id -u) == 0 ]] || { echo "bench: run as root (it starts runc containers and LXCFS)" >&2; exit 1; }
 bash tools/deps.sh lxcfs
-bazel build -c opt //:prochook //bench:read_bench //bench:renderers_bench //bench:idle_threads 2>&1 | tail -1
+bazel build -c opt //:prochook //bench:read_bench //bench:renderers_bench //bench:idle_threads \
+  //tests/e2e:sysinfo_caller 2>&1 | tail -1
 exec /usr/bin/python3 bench/driver.py \
   --prochook bazel-bin/prochook \
   --read-bench bazel-bin/bench/read_bench \
   --renderers-bench bazel-bin/bench/renderers_bench \
   --idle-threads bazel-bin/bench/idle_threads \
+  --sysinfo-caller bazel-bin/tests/e2e/sysinfo_caller \
   --out bench/results "$@"

@@ -37,6 +37,18 @@ std::optional<ino_t> NamespaceInode(const std::string& path) {
   return st.st_ino;
 }
 
+// Whether this process's clock has a monotonic offset (prochook never sets
+// one, but a process's namespace may have it).
+bool HasMonotonicOffset() {
+  auto text = ReadFile("/proc/self/timens_offsets", 4096);
+  if (!text) return false;
+  for (std::string_view line : SplitLines(*text)) {
+    auto f = SplitFields(line);
+    if (f.size() == 3 && (f[0] == "monotonic" || f[0] == "1") && (f[1] != "0" || f[2] != "0")) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ClockOffset ParseBoottimeOffset(std::string_view text) {
@@ -60,12 +72,6 @@ int64_t OffsetTicks(ClockOffset offset, int64_t ticks_per_second) {
   return offset.sec * ticks_per_second + offset.nsec / (1000000000 / ticks_per_second);
 }
 
-bool HasOwnClock(pid_t pid) {
-  // Not by comparing namespaces with pid 1's: where pid 1 is of another
-  // user namespace its links cannot be read, even by root.
-  return pid > 0 && BoottimeOffset(pid) != ClockOffset{};
-}
-
 Result<bool> JoinTimeNamespace(int pidfd, pid_t pid) {
   auto target = NamespaceInode("/proc/" + std::to_string(pid) + "/ns/time");
   auto own = NamespaceInode("/proc/self/ns/time");
@@ -74,6 +80,21 @@ Result<bool> JoinTimeNamespace(int pidfd, pid_t pid) {
   if (::setns(pidfd, CLONE_NEWTIME) != 0) {
     return Error::Sys("joining the time namespace of process " + std::to_string(pid));
   }
+  return true;
+}
+
+Result<bool> EnterHostClock() {
+  if (BoottimeOffset(0) == ClockOffset{} && !HasMonotonicOffset()) return false;
+  if (::unshare(CLONE_NEWTIME) != 0) return Error::Sys("unshare(CLONE_NEWTIME)");
+  static constexpr char kZero[] = "monotonic 0 0\nboottime 0 0\n";
+  UniqueFd offsets(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
+  if (!offsets.valid()) return Error::Sys("open /proc/self/timens_offsets");
+  if (::write(offsets.get(), kZero, sizeof kZero - 1) != static_cast<ssize_t>(sizeof kZero - 1)) {
+    return Error::Sys("write /proc/self/timens_offsets");
+  }
+  UniqueFd ns(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
+  if (!ns.valid()) return Error::Sys("open /proc/self/ns/time_for_children");
+  if (::setns(ns.get(), CLONE_NEWTIME) != 0) return Error::Sys("joining a time namespace with the host's clock");
   return true;
 }
 
@@ -92,6 +113,12 @@ Result<ClockOffset> UnshareTimeNamespaceFromNow() {
   if (::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
     return Error::Sys("write /proc/self/timens_offsets");
   }
+  // And this process too: on older kernels (Debian 12's 6.1) execve does
+  // not move it there, and a process whose clock is not its children's
+  // cannot start threads (EINVAL: Go's runtime in runc aborts).
+  UniqueFd ns(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
+  if (!ns.valid()) return Error::Sys("open /proc/self/ns/time_for_children");
+  if (::setns(ns.get(), CLONE_NEWTIME) != 0) return Error::Sys("entering the new time namespace");
   return offset;
 }
 

@@ -2,9 +2,12 @@
 // offset of its own sees its own uptime in /proc/uptime, the btime line of
 // /proc/stat, sysinfo(2) and every process's start time in /proc/<pid>/stat.
 // The kernel shifts those start times by the offset of the *reader's* time
-// namespace, so prochook reads them in the host's clock (ReadProcessStartTime
-// undoes its own offset) and each of its processes serving a container joins
-// that container's time namespace to read the figures the container sees.
+// namespace, and a process that started before that clock's zero shows a
+// nonsense figure (the shifted value wraps below zero): so prochook reads
+// in the host's clock. Its processes that a runtime starts in a container's
+// clock (the hooks) first move to one with no offset (EnterHostClock), and
+// where they render what the container sees (btime) they add the
+// container's offset themselves.
 #pragma once
 
 #include <sys/types.h>
@@ -36,17 +39,20 @@ ClockOffset BoottimeOffset(pid_t pid = 0);
 // offsets in whole 1/ticks_per_second steps (prochook writes whole seconds).
 int64_t OffsetTicks(ClockOffset offset, int64_t ticks_per_second);
 
-// Whether pid's clock is not the host's: its time namespace shifts
-// CLOCK_BOOTTIME. False if that cannot be read.
-bool HasOwnClock(pid_t pid);
-
 // Makes this process (single-threaded: setns(2)) use the time namespace of
-// the process pidfd names, unless it already does; true if it moved.
+// the process pidfd names, unless it already does; true if it moved. For
+// the runtime wrapper only, which then execs the runtime.
 Result<bool> JoinTimeNamespace(int pidfd, pid_t pid);
 
-// Creates a time namespace for this process's children (and for itself at
-// its next execve) whose CLOCK_BOOTTIME starts now: offset minus the whole
-// seconds of the host's boottime. Returns the offset written.
+// Moves this process (single-threaded: setns(2)) to a time namespace with
+// no offsets, the host's clock, unless its clock has none already: a new
+// namespace (offsets are against the host's clock, whatever the parent's)
+// set to zero and joined before any process is in it. true if it moved.
+Result<bool> EnterHostClock();
+
+// Creates a time namespace whose CLOCK_BOOTTIME starts now (offset minus
+// the whole seconds of the host's boottime) and moves this process
+// (single-threaded) and so its children into it. Returns the offset.
 Result<ClockOffset> UnshareTimeNamespaceFromNow();
 
 }  // namespace prochook

@@ -95,9 +95,6 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
   // is checked to have been read while it still held the pid.
   TRY_ASSIGN(PinnedProcess init, PinProcess(state.pid), "container init");
   TRY_ASSIGN(Existing existing, AlreadyServing(dir, init), "state directory");
-  // What the first render reads of the host's clock (btime) must be what
-  // the container sees; the renderer, forked below, inherits it.
-  TRY(JoinTimeNamespace(init.pidfd.get(), init.pid), "container init");
   if (existing == Existing::kServing) {
     LOG_INFO("already serving this container");
     return Ok{};
@@ -122,11 +119,11 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
   record.files = options.files;
   record.cpu_view_quota = options.cpu_view_quota;
   record.show_swap = options.show_swap;
-  record.own_clock = HasOwnClock(init.pid);
+  record.clock_offset_s = BoottimeOffset(init.pid).sec;
   // With a clock of its own the kernel's /proc/uptime is the container's
   // and ps stays right: nothing to render.
-  record.container_uptime = options.container_uptime && !record.own_clock;
-  if (options.container_uptime && record.own_clock) {
+  record.container_uptime = options.container_uptime && !record.own_clock();
+  if (options.container_uptime && record.own_clock()) {
     LOG_INFO("%s: the container has a clock of its own; /proc/uptime is the kernel's",
              kAnnotationUptime);
   }

@@ -48,7 +48,7 @@ ServedContainer Inspect(const std::string& dir, const std::string& name,
   for (const std::string& f : record->files) {
     if (f != "uptime" || record->container_uptime) c.files.push_back(f);
   }
-  c.clock = record->own_clock ? "own" : "host";
+  c.clock = record->own_clock() ? "own" : "host";
   if (auto agent = LiveAgentPid(dir)) {
     c.sysinfo = "agent " + std::to_string(*agent);
   } else {

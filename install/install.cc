@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 constexpr char kHooksD[] = "/usr/share/containers/oci/hooks.d/prochook.json";
 constexpr char kDaemonJson[] = "/etc/docker/daemon.json";
 constexpr char kContainerdSnippet[] = "/etc/containerd/prochook.toml";
+constexpr char kPodmanRuntime[] = "/etc/containers/containers.conf.d/prochook.conf";
 const std::vector<std::string> kEngines = {"podman", "crio", "docker", "containerd"};
 
 struct Options {
@@ -126,34 +127,80 @@ Result<EnginePlan> PlanDocker(const Options& o, const std::string& self, bool un
   return p;
 }
 
-Result<EnginePlan> PlanContainerd(const Options& o, const std::string& self, bool uninstall) {
-  EnginePlan p{"containerd", {}, {}};
-  const std::string wrapper = fs::path(self).parent_path() / kRuntimeLinkName;
-  const std::string path = o.root + kContainerdSnippet, want = RenderContainerdSnippet(wrapper);
-  auto read = ReadOrSay(path, uninstall);
-  if (!read) return read.error();
-  const ConfigFile& have = *read;
-  const bool ours = have.exists && IsProchookContainerdSnippet(have.text);
-  const std::string link = o.root + wrapper;
+std::string WrapperPath(const std::string& self) { return fs::path(self).parent_path() / kRuntimeLinkName; }
+
+// The prochook-runtime link next to prochook, which the containerd
+// snippet and the podman drop-in both name: made by whichever is
+// installed, removed once neither remains (others_use: the other's file
+// stays).
+Result<> PlanRuntimeLink(const Options& o, const std::string& self, bool uninstall, bool others_use,
+                         EnginePlan& p) {
+  const std::string link = o.root + WrapperPath(self);
   const std::optional<std::string> target = LinkTarget(link);
   if (uninstall) {
-    if (ours) p.changes.push_back({Change::kRemove, p.engine, path, "", ""});
-    if (target == self) p.changes.push_back({Change::kRemove, p.engine, link, "", ""});
-    return p;
-  }
-  if (have.exists && have.text == want) {
-    p.unchanged.push_back(p.engine + ": " + path + " unchanged");
-  } else if (have.exists && !ours) {
-    return Error::Msg(path + " exists and is not prochook's; move it away first");
-  } else {
-    p.changes.push_back({Change::kWrite, p.engine, path, want, "(import it from config.toml and restart containerd)"});
+    if (target == self && !others_use) p.changes.push_back({Change::kRemove, p.engine, link, "", ""});
+    return Ok{};
   }
   if (target == self) {
     p.unchanged.push_back(p.engine + ": " + link + " unchanged");
   } else if (Exists(link)) {
     return Error::Msg(link + " exists and is not a link to " + self + "; move it away first");
   } else {
-    p.changes.push_back({Change::kLink, p.engine, link, self, "(ctr run --runc-binary " + wrapper + " ...)"});
+    p.changes.push_back({Change::kLink, p.engine, link, self, ""});
+  }
+  return Ok{};
+}
+
+// A file that is prochook's own snippet (IsProchookSnippet): written,
+// left as it is, or removed.
+Result<> PlanSnippet(const std::string& path, const std::string& want, const std::string& note, bool uninstall,
+                     EnginePlan& p) {
+  auto read = ReadOrSay(path, uninstall);
+  if (!read) return read.error();
+  const ConfigFile& have = *read;
+  const bool ours = have.exists && IsProchookSnippet(have.text);
+  if (uninstall) {
+    if (ours) p.changes.push_back({Change::kRemove, p.engine, path, "", ""});
+  } else if (have.exists && have.text == want) {
+    p.unchanged.push_back(p.engine + ": " + path + " unchanged");
+  } else if (have.exists && !ours) {
+    return Error::Msg(path + " exists and is not prochook's; move it away first");
+  } else {
+    p.changes.push_back({Change::kWrite, p.engine, path, want, note});
+  }
+  return Ok{};
+}
+
+// Whether the other user of the runtime link keeps its file after this run.
+bool LinkStaysInUse(const Options& o, bool uninstall, const char* other, const char* other_file) {
+  return uninstall && !Wants(o, other) && Exists(o.root + other_file);
+}
+
+Result<EnginePlan> PlanContainerd(const Options& o, const std::string& self, bool uninstall) {
+  EnginePlan p{"containerd", {}, {}};
+  const std::string note =
+      "(import it from config.toml and restart containerd; ctr run --runc-binary " + WrapperPath(self) + " ...)";
+  if (auto r = PlanSnippet(o.root + kContainerdSnippet, RenderContainerdSnippet(WrapperPath(self)), note,
+                           uninstall, p); !r) {
+    return r.error();
+  }
+  if (auto r = PlanRuntimeLink(o, self, uninstall, LinkStaysInUse(o, uninstall, "podman", kPodmanRuntime), p); !r) {
+    return r.error();
+  }
+  return p;
+}
+
+// podman: the wrapper as a runtime of its own, so `podman --runtime
+// prochook` gets the clock and sysinfo(2) (hooks.d serves the files).
+Result<EnginePlan> PlanPodmanRuntime(const Options& o, const std::string& self, bool uninstall) {
+  EnginePlan p{"podman", {}, {}};
+  if (auto r = PlanSnippet(o.root + kPodmanRuntime, RenderPodmanRuntime(WrapperPath(self)),
+                           "(podman --runtime prochook run ...)", uninstall, p); !r) {
+    return r.error();
+  }
+  if (auto r = PlanRuntimeLink(o, self, uninstall, LinkStaysInUse(o, uninstall, "containerd", kContainerdSnippet), p);
+      !r) {
+    return r.error();
   }
   return p;
 }
@@ -167,8 +214,19 @@ std::vector<Result<EnginePlan>> Plan(const Options& o, const std::string& self, 
     plans.push_back(std::move(plan));
   };
   if (Wants(o, "podman") || Wants(o, "crio")) add("podman, crio", PlanHooksD(o, self, uninstall));
+  if (Wants(o, "podman")) add("podman", PlanPodmanRuntime(o, self, uninstall));
   if (Wants(o, "docker")) add("docker", PlanDocker(o, self, uninstall));
   if (Wants(o, "containerd")) add("containerd", PlanContainerd(o, self, uninstall));
+  // The runtime link is planned by both engines that name it: done once.
+  std::vector<std::string> seen;
+  for (Result<EnginePlan>& plan : plans) {
+    if (!plan) continue;
+    std::erase_if(plan->changes, [&](const Change& c) {
+      if (std::find(seen.begin(), seen.end(), c.path) != seen.end()) return true;
+      seen.push_back(c.path);
+      return false;
+    });
+  }
   return plans;
 }
 

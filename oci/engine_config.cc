@@ -10,7 +10,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 // The first bytes of the snippet prochook writes: how it knows its own.
-constexpr char kContainerdSnippetHeader[] = "# prochook:";
+constexpr char kSnippetHeader[] = "# prochook:";
 
 // "not valid JSON: <what> at line L, column C": where to look.
 Error SyntaxError(std::string_view text) {
@@ -79,7 +79,7 @@ Result<std::optional<std::string>> RemoveDockerRuntime(std::string_view daemon_j
 }
 
 std::string RenderContainerdSnippet(const std::string& wrapper) {
-  return std::string(kContainerdSnippetHeader) +
+  return std::string(kSnippetHeader) +
          " containerd CRI runtime \"prochook\" (runc shim with prochook's wrapper).\n"
          "# Import it from /etc/containerd/config.toml (version = 2):\n"
          "#   imports = [\"/etc/containerd/prochook.toml\"]\n"
@@ -90,8 +90,17 @@ std::string RenderContainerdSnippet(const std::string& wrapper) {
          "    BinaryName = \"" + wrapper + "\"\n";
 }
 
-bool IsProchookContainerdSnippet(std::string_view text) {
-  return text.rfind(kContainerdSnippetHeader, 0) == 0;
+bool IsProchookSnippet(std::string_view text) {
+  return text.rfind(kSnippetHeader, 0) == 0;
+}
+
+std::string RenderPodmanRuntime(const std::string& wrapper) {
+  return std::string(kSnippetHeader) +
+         " podman runtime \"prochook\" (runc behind prochook's wrapper):\n"
+         "#   podman --runtime prochook run ...\n"
+         "# gives a container its own clock and sysinfo(2) too; hooks.d alone serves the files.\n"
+         "[engine.runtimes]\n"
+         "prochook = [\"" + wrapper + "\"]\n";
 }
 
 bool IsProchookHooksD(std::string_view text) {

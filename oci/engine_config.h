@@ -30,8 +30,14 @@ Result<std::optional<std::string>> RemoveDockerRuntime(std::string_view daemon_j
 // runc shim with BinaryName = wrapper (prochook called as prochook-runtime).
 std::string RenderContainerdSnippet(const std::string& wrapper);
 
-// Whether a containerd snippet is the one prochook writes (its first line).
-bool IsProchookContainerdSnippet(std::string_view text);
+// Whether a containerd snippet or podman drop-in is one prochook writes
+// (its first line).
+bool IsProchookSnippet(std::string_view text);
+
+// Pure. A containers.conf drop-in (podman >= 4 reads
+// /etc/containers/containers.conf.d/*.conf) naming the wrapper as the
+// runtime "prochook": `podman --runtime prochook run ...`.
+std::string RenderPodmanRuntime(const std::string& wrapper);
 
 // Whether a hooks.d document is prochook's (its hook runs "prochook hook").
 bool IsProchookHooksD(std::string_view text);

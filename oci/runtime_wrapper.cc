@@ -1,5 +1,6 @@
 #include "oci/runtime_wrapper.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -126,6 +127,21 @@ void JoinContainerClock(const std::string& program, const RuntimeCommand& cmd) {
   }
 }
 
+
+// Where the wrapper's decisions are kept: stderr and syslog as for any
+// command, and for an operator the hooks' log, <run dir>/hook.log, when it
+// exists (engines drop a runtime's stderr when it succeeds). Tagged with
+// the container's id ("prochook runtime <id>"), as the hook's lines are.
+UniqueFd ConfigureWrapperLog(const RuntimeCommand& cmd, std::string* tag) {
+  UniqueFd file(::open((std::string(kDefaultRunDir) + "/" + kHookLogFile).c_str(),
+                       O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW));
+  std::string id = cmd.id.value_or(cmd.operands.empty() ? "" : cmd.operands.front());
+  if (!ValidateContainerId(id)) id.clear();
+  *tag = "prochook runtime" + (id.empty() ? "" : " " + id);
+  ConfigureLog({.fd = 2, .file_fd = file.get(), .syslog = true, .min = LevelFromEnv(), .tag = tag->c_str()});
+  return file;
+}
+
 }  // namespace
 
 int RunRuntimeWrapper(std::vector<std::string> args, const std::string& self) {
@@ -156,6 +172,8 @@ int RunRuntimeWrapper(std::vector<std::string> args, const std::string& self) {
   }
 
   const RuntimeCommand cmd = ParseRuntimeCommand(args);
+  std::string tag;
+  const UniqueFd log_file = ConfigureWrapperLog(cmd, &tag);
   if (CommandCreatesContainer(cmd.command)) {
     // Fail open: a bundle prochook cannot edit still goes to the runtime,
     // which reports any real problem with it.

@@ -71,7 +71,7 @@ Result<StatInput> ContainerRenderer::ReadStatInput(UptimeFigures* fig) {
     TRY_ASSIGN(in.usage, ReadCpuUsage(acct, reader_), "CPU usage of " + acct.dir);
   }
   *fig = ComputeUptime(record_.container_uptime ? UptimeMode::kContainer : UptimeMode::kHost,
-                       host_uptime, in.host.btime.value_or(0), record_.pid_start);
+                       host_uptime, in.host.btime.value_or(0), record_.pid_start, record_.clock_offset_s);
   in.elapsed_ticks = fig->elapsed_ticks;
   in.btime = fig->btime;
   return in;

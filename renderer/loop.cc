@@ -17,7 +17,6 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "common/proc.h"
-#include "common/timens.h"
 #include "renderer/files.h"
 #include "renderer/heartbeat.h"
 #include "renderer/own_cgroup.h"
@@ -261,11 +260,6 @@ int RunRenderer(const std::string& state_dir) {
   if (init.valid()) {
     LOG_INFO("serving container %s (init %d) every %lld ms", record->id.c_str(), record->pid,
              static_cast<long long>(record->interval_ms));
-    // The host figures read for the container (btime) in its own clock:
-    // `repair` may have started us from another clock than the hook's.
-    if (auto joined = JoinTimeNamespace(init.get(), record->pid); !joined) {
-      LOG_ERROR("%s: btime may be off by the container's clock offset", joined.error().message().c_str());
-    }
     const ServeLoop::End end = ServeLoop(state_dir, *record, init.get(), sigfd.get()).Run();
     if (end != ServeLoop::End::kInitExited) {
       // Stopped or failed, not finished: the files stay mounted with their

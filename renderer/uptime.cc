@@ -1,5 +1,6 @@
 #include "renderer/uptime.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -18,7 +19,11 @@ uint64_t ToTicks(double s) { return ToNs(s) / (1'000'000'000 / kUserHz); }
 }  // namespace
 
 UptimeFigures ComputeUptime(UptimeMode mode, double host_uptime_s, uint64_t host_btime,
-                            uint64_t init_start_ticks) {
+                            uint64_t init_start_ticks, int64_t clock_offset_s) {
+  if (clock_offset_s != 0) {
+    host_uptime_s = std::max(0.0, host_uptime_s + static_cast<double>(clock_offset_s));
+    host_btime -= static_cast<uint64_t>(clock_offset_s);
+  }
   const uint64_t host_ticks = ToTicks(host_uptime_s);
   if (mode == UptimeMode::kHost) return {host_uptime_s, host_ticks, host_btime};
   const double since_start = host_uptime_s - static_cast<double>(init_start_ticks) / kUserHz;

@@ -26,9 +26,12 @@ struct UptimeFigures {
 
 // Pure. host_uptime_s: the host's uptime (CLOCK_BOOTTIME); host_btime: the
 // host's /proc/stat btime; init_start_ticks: the container init's
-// starttime (common/proc.h ParseStartTime), used in kContainer mode only.
+// starttime (common/proc.h ParseStartTime), used in kContainer mode only;
+// clock_offset_s: the boottime offset of the container's time namespace
+// (ContainerRecord::clock_offset_s), which shifts the host's figures to
+// what the kernel shows the container: uptime + offset, btime - offset.
 UptimeFigures ComputeUptime(UptimeMode mode, double host_uptime_s, uint64_t host_btime,
-                            uint64_t init_start_ticks);
+                            uint64_t init_start_ticks, int64_t clock_offset_s = 0);
 
 // "%lu.%02lu %lu.%02lu\n" as the kernel prints it: hundredths truncated,
 // not rounded (12.345 -> "12.34"). Negative inputs print as 0. idle_s is

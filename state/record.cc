@@ -18,7 +18,7 @@ std::string SerializeRecord(const ContainerRecord& r) {
   j["cpu_view_quota"] = r.cpu_view_quota;
   j["show_swap"] = r.show_swap;
   j["container_uptime"] = r.container_uptime;
-  j["own_clock"] = r.own_clock;
+  j["clock_offset_s"] = r.clock_offset_s;
   nlohmann::json cg = nlohmann::json::object();
   for (const auto& [name, d] : r.cgroups) {
     if (d.present()) cg[name] = {{"version", d.version}, {"dir", d.dir}, {"mount", d.mount}};
@@ -50,6 +50,9 @@ Result<ContainerRecord> ParseRecord(std::string_view text) {
   if (j.contains("idle_ms")) {  // absent in the state of earlier versions
     TRY_ASSIGN(r.idle_ms, IntIn(j, "idle_ms", 0, 3600 * 1000), "state.json");
   }
+  if (j.contains("clock_offset_s")) {  // absent in the state of earlier versions
+    TRY_ASSIGN(r.clock_offset_s, IntIn(j, "clock_offset_s", -(int64_t{1} << 40), int64_t{1} << 40), "state.json");
+  }
   r.pid = static_cast<pid_t>(pid);
   r.pid_start = static_cast<uint64_t>(pid_start);
   try {
@@ -59,7 +62,6 @@ Result<ContainerRecord> ParseRecord(std::string_view text) {
     r.cpu_view_quota = j.at("cpu_view_quota").get<bool>();
     r.show_swap = j.at("show_swap").get<bool>();
     r.container_uptime = j.at("container_uptime").get<bool>();
-    if (j.contains("own_clock")) r.own_clock = j.at("own_clock").get<bool>();  // later versions
     for (const auto& [name, d] : j.at("cgroups").items()) {
       TRY_ASSIGN(int64_t version, IntIn(d, "version", 1, 2), "state.json: cgroups." + name);
       r.cgroups[name] = {static_cast<int>(version), d.at("dir").get<std::string>(),

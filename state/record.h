@@ -47,9 +47,12 @@ struct ContainerRecord {
   bool cpu_view_quota = true;      // CPU view: cpuset limited by the quota
   bool show_swap = true;           // false: swap shown as zero
   bool container_uptime = false;   // uptime/btime from the container start
-  // The init has a time namespace of its own (the runtime wrapper gave it
-  // one): the kernel shows its uptime, so no uptime file is rendered.
-  bool own_clock = false;
+  // The boottime offset of the init's time namespace, whole seconds (the
+  // runtime wrapper gives a container one: common/timens.h); 0 for the
+  // host's clock. With a clock of its own the kernel shows the container's
+  // uptime, so no uptime file is rendered, and btime is shifted by it.
+  int64_t clock_offset_s = 0;
+  bool own_clock() const { return clock_offset_s != 0; }
   std::map<std::string, CgroupDir> cgroups;
 };
 

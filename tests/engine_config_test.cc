@@ -20,10 +20,10 @@ TEST_CASE("RenderHooksD is the hooks.d 1.0.0 document podman and CRI-O read") {
   CHECK_FALSE(IsProchookHooksD("not json"));
 }
 
-TEST_CASE("IsProchookContainerdSnippet knows prochook's snippet by its first line") {
-  CHECK(IsProchookContainerdSnippet(RenderContainerdSnippet("/usr/local/bin/prochook-runtime")));
-  CHECK_FALSE(IsProchookContainerdSnippet("# mine: prochook runtime\nversion = 2\n"));
-  CHECK_FALSE(IsProchookContainerdSnippet(""));
+TEST_CASE("IsProchookSnippet knows prochook's snippet by its first line") {
+  CHECK(IsProchookSnippet(RenderContainerdSnippet("/usr/local/bin/prochook-runtime")));
+  CHECK_FALSE(IsProchookSnippet("# mine: prochook runtime\nversion = 2\n"));
+  CHECK_FALSE(IsProchookSnippet(""));
 }
 
 TEST_CASE("AddDockerRuntime merges into daemon.json keeping every other key in order") {
@@ -89,6 +89,12 @@ TEST_CASE("RenderContainerdSnippet names the wrapper as the runc shim's binary")
   CHECK(s.find("    BinaryName = \"/usr/local/bin/prochook-runtime\"\n") != std::string::npos);
 }
 
+TEST_CASE("RenderPodmanRuntime names the wrapper as podman's runtime \"prochook\"") {
+  const std::string s = RenderPodmanRuntime("/usr/local/bin/prochook-runtime");
+  CHECK(IsProchookSnippet(s));
+  CHECK(s.find("\n[engine.runtimes]\nprochook = [\"/usr/local/bin/prochook-runtime\"]\n") != std::string::npos);
+}
+
 TEST_CASE("examples/ hold exactly what prochook install writes for /usr/local/bin/prochook") {
   auto read = [](const char* path) {
     std::ifstream in(path);
@@ -99,5 +105,6 @@ TEST_CASE("examples/ hold exactly what prochook install writes for /usr/local/bi
   const std::string bin = "/usr/local/bin/prochook";
   CHECK(read("examples/hooks.d/prochook.json") == RenderHooksD(bin));
   CHECK(read("examples/containerd/prochook.toml") == RenderContainerdSnippet(bin + "-runtime"));
+  CHECK(read("examples/podman/prochook.conf") == RenderPodmanRuntime(bin + "-runtime"));
   CHECK(read("examples/docker/daemon.json") == AddDockerRuntime("", bin, std::nullopt).value());
 }

@@ -182,12 +182,12 @@ TEST_CASE("ps shows each container's clock and who answers its sysinfo, and upti
   Sleeper agent;
   ContainerRecord own;
   own = ParseRecord(RecordFor("a-own", getpid(), self_start)).value();
-  own.own_clock = true;
+  own.clock_offset_s = -24880;
   own.files = {"meminfo", "uptime"};
   own.container_uptime = false;  // the kernel's uptime is the container's
   ContainerRecord host = own;
   host.id = "b-host";
-  host.own_clock = false;
+  host.clock_offset_s = 0;
   host.container_uptime = true;  // io.prochook.uptime=container in hook mode
   t.Write({{"a/" + std::string(kRecordFile), SerializeRecord(own)},
            {"b/" + std::string(kRecordFile), SerializeRecord(host)},

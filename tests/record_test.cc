@@ -26,6 +26,7 @@ TEST_CASE("ContainerRecord survives a round trip through state.json") {
   r.files = {"meminfo"};
   r.cpu_view_quota = false;
   r.container_uptime = true;
+  r.clock_offset_s = -24880;
   r.cgroups["memory"] = {1, "/sys/fs/cgroup/memory/a", "/sys/fs/cgroup/memory"};
   r.cgroups["cpuset"] = {};  // absent controllers are not written
   auto back = ParseRecord(SerializeRecord(r));
@@ -40,6 +41,8 @@ TEST_CASE("ContainerRecord survives a round trip through state.json") {
   CHECK_FALSE(back->cpu_view_quota);
   CHECK(back->show_swap);
   CHECK(back->container_uptime);
+  CHECK(back->clock_offset_s == -24880);
+  CHECK(back->own_clock());
   CHECK(back->cgroups.at("memory").dir == "/sys/fs/cgroup/memory/a");
   CHECK(back->cgroups.count("cpuset") == 0);
   CHECK_FALSE(ParseRecord(R"({"id":"x"})").ok());

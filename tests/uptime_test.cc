@@ -30,6 +30,14 @@ TEST_CASE("ComputeUptime: host mode keeps the host's clock") {
   CHECK(f.btime == 1795361617u);
 }
 
+TEST_CASE("ComputeUptime: a clock of its own shifts the host's figures as the kernel does in it") {
+  // A time namespace made 19900 s after host boot (offset -19900).
+  UptimeFigures f = ComputeUptime(UptimeMode::kHost, 19903.72, 1795361617, 1500050, -19900);
+  CHECK(RenderUptime(f.uptime_s, 0) == "3.72 0.00\n");
+  CHECK(f.elapsed_ticks == 372u);
+  CHECK(f.btime == 1795361617u + 19900u);  // btime + uptime is still now
+}
+
 TEST_CASE("ComputeUptime: container mode counts from the init's start") {
   // Init started 15000.50 s after host boot.
   UptimeFigures f = ComputeUptime(UptimeMode::kContainer, 19903.72, 1795361617, 1500050);

@@ -177,17 +177,26 @@ class RuntimeImpl : public EngineContainer::Impl {
 // podman with the hooks.d directory `prochook install` wrote.
 class PodmanImpl : public EngineContainer::Impl {
  public:
-  // runtime "": the prochook-runtime link `prochook install` made, with runc
-  // behind it, and no hooks.d (the wrapper adds the hooks).
+  // runtime "": the runtime "prochook" `prochook install` configured (the
+  // wrapper, runc behind it).
   explicit PodmanImpl(const std::string& runtime) : Impl("podman"), runtime_(runtime) {}
   ~PodmanImpl() override { Remove(); }
   RunResult Start(const EngineContainer::Limits& l, std::string* id) override {
     if (RunResult i = Install(); i.exit_code != 0) return i;
     hooks_dir_ = Installed("/usr/share/containers/oci/hooks.d");
     if (runtime_.empty()) {
-      runtime_ = Installed(fs::path(ProchookBinary()).parent_path().string() + "/prochook-runtime");
-      hooks_dir_ = work_ + "/no-hooks";
-      fs::create_directories(hooks_dir_);
+      // The runtime "prochook" from the containers.conf drop-in install
+      // wrote (CONTAINERS_CONF: the drop-in as podman's whole config); the
+      // hooks.d hook is there too, and the wrapper adds none of its own.
+      // Installed under --root, the link it names is too: point there.
+      runtime_ = "prochook";
+      const std::string link = fs::path(ProchookBinary()).parent_path().string() + "/prochook-runtime";
+      std::string conf = ReadText(Installed("/etc/containers/containers.conf.d/prochook.conf"));
+      const size_t at = conf.find("[\"" + link + "\"]");
+      if (at == std::string::npos) return {1, "", "the podman drop-in does not name " + link + ":\n" + conf};
+      conf.replace(at + 2, link.size(), Installed(link));
+      conf_ = work_ + "/containers.conf";
+      Write(conf_, conf);
     }
     // --rootfs is a flag: the rootfs comes where an image would.
     std::vector<std::string> run = {"run", "-d", "--name", tag_, "--network", "none", "--memory",
@@ -223,12 +232,15 @@ class PodmanImpl : public EngineContainer::Impl {
 
  private:
   std::vector<std::string> Podman(const std::vector<std::string>& args) {
-    return Cat({"podman", "--root", work_ + "/storage", "--runroot", work_ + "/run", "--cgroup-manager",
-                "cgroupfs", "--events-backend", "file", "--hooks-dir", hooks_dir_, "--runtime", runtime_},
+    const std::vector<std::string> env = conf_.empty() ? std::vector<std::string>{}
+                                                       : std::vector<std::string>{"env", "CONTAINERS_CONF=" + conf_};
+    return Cat(Cat(env, {"podman", "--root", work_ + "/storage", "--runroot", work_ + "/run", "--cgroup-manager",
+                "cgroupfs", "--events-backend", "file", "--hooks-dir", hooks_dir_, "--runtime", runtime_}),
                args);
   }
   std::string runtime_;
   std::string hooks_dir_;
+  std::string conf_;  // CONTAINERS_CONF, for the runtime "prochook"
   bool started_ = false;
   EngineContainer::Limits limits_;
   int cycles_ = 0;

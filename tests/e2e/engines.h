@@ -15,8 +15,8 @@
 
 namespace prochook::e2e {
 
-// kPodmanWrapper: podman --runtime prochook-runtime (the wrapper, runc
-// behind it), no hooks.d.
+// kPodmanWrapper: podman --runtime prochook, as `prochook install`
+// configures it (the wrapper, runc behind it), with hooks.d too.
 enum class Engine { kRunc, kCrun, kPodmanRunc, kPodmanCrun, kPodmanWrapper, kDocker, kContainerd };
 
 std::string EngineName(Engine e);

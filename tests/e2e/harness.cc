@@ -385,7 +385,8 @@ void RequireServed(const Container& c) {
   REQUIRE_MESSAGE(::stat(file.c_str(), &st) == 0, file << ": " << std::strerror(errno));
   const RunResult inside = c.Exec({"stat", "-c", "%d:%i", "/proc/meminfo"});
   REQUIRE_MESSAGE(inside.out == std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + "\n",
-                  "the container's /proc/meminfo (" << inside.out << inside.err << ") is not " << file);
+                  "the container's /proc/meminfo (" << inside.out << inside.err << ", exit " << inside.exit_code
+                                                    << ") is not " << file);
   const std::vector<std::string> mounts = ServedMounts(c);
   REQUIRE_MESSAGE(std::count(mounts.begin(), mounts.end(), "/proc/meminfo") == 1,
                   "prochook's /proc/meminfo mount is not in the container's mountinfo");

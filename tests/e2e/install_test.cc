@@ -59,7 +59,11 @@ TEST_CASE("install writes each engine's piece, once; uninstall removes exactly t
   RunResult first = Prochook({"install", "--root", root});
   INFO("install: " << first.out << first.err);
   CHECK(first.exit_code == 0);
-  CHECK(first.out.find("containerd: linked " + link + " -> " + self) != std::string::npos);
+  // One link for both engines that name it (podman's runtime, containerd's shim).
+  CHECK(first.out.find("podman: linked " + link + " -> " + self) != std::string::npos);
+  CHECK(first.out.find("linked") == first.out.rfind("linked"));
+  CHECK(ReadText(root + "/etc/containers/containers.conf.d/prochook.conf")
+            .find("[engine.runtimes]\nprochook = [\"" + link.substr(root.size()) + "\"]\n") != std::string::npos);
   CHECK(ReadText(root + "/usr/share/containers/oci/hooks.d/prochook.json").find("\"path\": \"" + self + "\"") !=
         std::string::npos);
   const std::string daemon = ReadText(root + "/etc/docker/daemon.json");
@@ -77,13 +81,22 @@ TEST_CASE("install writes each engine's piece, once; uninstall removes exactly t
   CHECK(second.out.find("docker: " + root + "/etc/docker/daemon.json unchanged") != std::string::npos);
   CHECK(Tree(root) == installed);
 
+  // containerd alone: the link stays while podman's runtime names it.
+  RunResult containerd = Prochook({"uninstall", "--root", root, "--engines", "containerd"});
+  CHECK(containerd.exit_code == 0);
+  CHECK(containerd.out == "containerd: removed " + root + "/etc/containerd/prochook.toml\n");
+  CHECK(fs::read_symlink(link) == self);
+
   RunResult removed = Prochook({"uninstall", "--root", root});
   INFO("uninstall: " << removed.out << removed.err);
   CHECK(removed.exit_code == 0);
-  CHECK(removed.out.find("containerd: removed " + link) != std::string::npos);
+  CHECK(removed.out.find("podman: removed " + link) != std::string::npos);
+  CHECK(removed.out.find("podman: removed " + root + "/etc/containers/containers.conf.d/prochook.conf") !=
+        std::string::npos);
   auto after = Tree(root);
   CHECK_FALSE(after.count("/usr/share/containers/oci/hooks.d/prochook.json"));
   CHECK_FALSE(after.count("/etc/containerd/prochook.toml"));
+  CHECK_FALSE(after.count("/etc/containers/containers.conf.d/prochook.conf"));
   CHECK_FALSE(fs::exists(fs::symlink_status(link)));
   CHECK(after.at("/etc/docker/daemon.json").find("prochook") == std::string::npos);
   CHECK(after.at("/etc/docker/daemon.json").find("\"other\"") != std::string::npos);
@@ -181,7 +194,10 @@ TEST_CASE("install refuses pieces that are not its own to write, and only those"
   CHECK(podman.err.find("is not prochook's; move it away first") != std::string::npos);
   CHECK(podman.out.find("docker: wrote") != std::string::npos);
   auto tree = Tree(u.path());
-  CHECK(tree.size() == 2);  // the foreign file and daemon.json
+  // The foreign file, daemon.json, podman's runtime drop-in (not blocked
+  // by hooks.d) and its link.
+  CHECK(tree.size() == 4);
+  CHECK(tree.count("/etc/containers/containers.conf.d/prochook.conf"));
   CHECK(tree.at("/usr/share/containers/oci/hooks.d/prochook.json") == "{\"hook\": {\"path\": \"/other\"}}");
   RunResult un = Prochook({"uninstall", "--root", u.path()});
   CHECK(un.out.find("is not prochook's; left alone") != std::string::npos);

@@ -339,3 +339,56 @@ TEST_CASE("sysinfo: docker through the wrapper (its default seccomp profile) ans
   CHECK(WaitFor(10s, [&] { return !fs::exists(dir); }));
   CHECK(WaitFor(5s, [&] { return !Alive(agent); }));
 }
+
+TEST_CASE("sysinfo: containerd (ctr) and podman through the wrapper answer from the container's files") {
+  for (const Engine engine : {Engine::kContainerd, Engine::kPodmanWrapper}) {
+    CAPTURE(EngineName(engine));
+    if (SkipUnlessReady(Cat({"busybox"}, EngineTools(engine)))) return;
+    EngineContainer c(engine, {});
+    REQUIRE_MESSAGE(c.start().exit_code == 0, "start: " << c.start().err << c.start().out);
+    REQUIRE(c.Exec({"head", "-n", "1", "/proc/meminfo"}).out == "MemTotal:         262144 kB\n");
+    RunResult py = c.Exec(kPhysBytes);
+    INFO("python3: " << py.out << py.err);
+    CHECK(py.out == std::to_string(kLimit) + "\n");
+    RunResult free = c.Exec({"busybox", "free"});
+    INFO("busybox free:\n" << free.out << free.err);
+    CHECK(free.out.find(" 262144 ") != std::string::npos);
+  }
+}
+
+TEST_CASE("sysinfo: 500 calls a second for 10 s are all answered with the container's figures") {
+  if (SkipUnlessReady()) return;
+  WrapperFixture fx;
+  Container c(fx.Options());
+  const int agent = StartAnswered(c);
+  const auto cpu = [&] {
+    std::istringstream in(ReadText("/proc/" + std::to_string(agent) + "/stat").substr(
+        ReadText("/proc/" + std::to_string(agent) + "/stat").rfind(')') + 2));
+    std::string f;
+    long utime = 0, stime = 0;
+    for (int i = 3; i <= 15; ++i) {
+      in >> f;
+      if (i == 14) utime = std::stol(f);
+      if (i == 15) stime = std::stol(f);
+    }
+    return utime + stime;
+  };
+  const long cpu_before = cpu();
+  RunResult r = c.Exec({"/opt/caller/sysinfo_caller", "--rate", "500", "--seconds", "10"});
+  const long ticks = cpu() - cpu_before;
+  INFO("calls failed changes elapsed_ms mean_us p99_us max_us totalram: " << r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream in(r.out);
+  long calls = 0, failed = -1, changes = -1, elapsed_ms = 0;
+  double mean_us = 0, p99_us = 0, max_us = 0;
+  uint64_t totalram = 0;
+  in >> calls >> failed >> changes >> elapsed_ms >> mean_us >> p99_us >> max_us >> totalram;
+  REQUIRE(in);
+  CHECK(calls == 5000);
+  CHECK(failed == 0);
+  CHECK(changes == 0);
+  CHECK(totalram == kLimit);
+  CHECK(elapsed_ms < 11000);  // kept pace: no call waited long for the agent
+  MESSAGE("500 sysinfo/s for 10 s: mean " << mean_us << " us, p99 " << p99_us << " us, max " << max_us
+                                          << " us; agent CPU " << ticks * 10 << " ms");
+}

@@ -51,8 +51,9 @@ void CheckOwnClock(const ExecFn& exec, double max_age_s) {
   INFO("uptime " << c.uptime << " (host " << HostUptime() << "), btime " << c.btime << ", now " << c.now);
   CHECK(c.uptime >= 0);
   CHECK(c.uptime <= max_age_s);
-  CHECK(c.uptime + 60 < HostUptime());
-  CHECK(std::llabs(c.btime + static_cast<long long>(c.uptime) - c.now) <= 1);
+  CHECK(c.uptime + 5 < HostUptime());
+  // Read one after the other by three programs (slow under emulation).
+  CHECK(std::llabs(c.btime + static_cast<long long>(c.uptime) - c.now) <= 2);
 }
 
 // A busy loop started 3 s earlier: ps says ELAPSED 3, START the wall-clock
@@ -69,12 +70,14 @@ void CheckPs(const ExecFn& exec) {
   long long start = 0, now = 0;
   in >> etimes >> pcpu >> start >> now;
   REQUIRE(in);
+  // Bounds wide enough for a loaded host or an emulated guest; what they
+  // catch is a clock mixed up (a negative age, ages of hours, %CPU 0).
   CHECK(etimes >= 3);
-  CHECK(etimes <= 4);
-  CHECK(pcpu >= 50);
+  CHECK(etimes <= 6);
+  CHECK(pcpu >= 20);
   CHECK(pcpu <= 101);
   CHECK(now - start >= 3);
-  CHECK(now - start <= 4);
+  CHECK(now - start <= 6);
 }
 
 // The files are served (MemTotal is the limit, not the host's).
@@ -88,6 +91,16 @@ ExecFn ExecOf(const Container& c) {
 }
 ExecFn ExecOf(const EngineContainer& c) {
   return [&c](const std::vector<std::string>& argv) { return c.Exec(argv); };
+}
+
+// The wrapper's lines about container id in the hooks' log.
+std::string WrapperLogFor(const std::string& id) {
+  std::istringstream in(ReadText("/run/prochook/hook.log.1") + ReadText("/run/prochook/hook.log"));
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("prochook runtime " + id + "[") != std::string::npos) out += line + "\n";
+  }
+  return out;
 }
 
 std::string TimeNamespace(int pid) {
@@ -110,6 +123,9 @@ TEST_CASE("timens: runc through the wrapper: the container's uptime, ps and top 
   RequireMemTotal(ExecOf(c));
   CheckOwnClock(ExecOf(c), HostUptime() - before + 1);
   CHECK(TimeNamespace(c.InitPid()) != TimeNamespace(getpid()));
+  const std::string said = WrapperLogFor(c.id());
+  INFO("the wrapper's log: " << said);
+  CHECK(said.find("a clock of its own (boottime offset -") != std::string::npos);
 
   CheckPs(ExecOf(c));
   // top's %CPU of a busy loop, from the second frame (deltas over the
@@ -121,7 +137,7 @@ TEST_CASE("timens: runc through the wrapper: the container's uptime, ps and top 
   std::istringstream fields(top.out);
   std::string f;
   for (int i = 0; i < 9; ++i) fields >> f;  // PID USER PR NI VIRT RES SHR S %CPU
-  CHECK(std::stod(f) >= 50);
+  CHECK(std::stod(f) >= 20);
 
   // No uptime file over the kernel's; busybox uptime (sysinfo, answered by
   // the agent) agrees.
@@ -161,6 +177,8 @@ TEST_CASE("timens: the host's pid namespace or io.prochook.timens=off keep the h
     const double up = std::stod(c.Exec({"cat", "/proc/uptime"}).out);
     CHECK(std::abs(up - HostUptime()) <= 2);
     CHECK(TimeNamespace(c.InitPid()) == TimeNamespace(getpid()));
+    CHECK(WrapperLogFor(c.id()).find(host_pid ? "the host's clock: it shares the host's pid namespace"
+                                              : "the host's clock: io.prochook.timens=off") != std::string::npos);
   }
 }
 
@@ -180,7 +198,7 @@ TEST_CASE("timens: a container joining another's pid namespace joins its clock")
   // b's uptime is a's: 3 s or more, and a's init, seen from b, is as old.
   const Clock clock = ReadClock(ExecOf(b));
   CHECK(clock.uptime >= 3);
-  CHECK(clock.uptime + 60 < HostUptime());
+  CHECK(clock.uptime + 5 < HostUptime());
   RunResult ps = b.Exec({"ps", "-o", "etimes=", "-p", "1"});
   CHECK(std::llabs(std::atol(ps.out.c_str()) - static_cast<long>(clock.uptime)) <= 1);
 }
@@ -299,4 +317,37 @@ TEST_CASE("timens: podman through the wrapper: exec, ps, stop, start") {
   REQUIRE(c.Cli({"start", c.id()}).exit_code == 0);
   RequireMemTotal(exec);
   CheckOwnClock(exec, 10);
+}
+
+TEST_CASE("timens: prochook run in a container's clock (as its hooks are) keeps every other container") {
+  if (SkipUnlessReady()) return;
+  WrapperFixture fx;
+  Container a({});  // hook mode, the host's clock
+  REQUIRE(a.Start().exit_code == 0);
+  RequireServed(a);
+  const int renderer = RendererPid(a);
+  // a's processes start before b's clock's zero (whole seconds).
+  std::this_thread::sleep_for(2s);
+  Container b(fx.Options());
+  REQUIRE(b.Start().exit_code == 0);
+  RequireServed(b);
+  const std::string in_b = std::to_string(b.InitPid());
+  RunResult repair = Run({"nsenter", "-t", in_b, "-T", ProchookBinary(), "repair"});
+  INFO("repair in b's clock: " << repair.out << repair.err);
+  CHECK(repair.exit_code == 0);
+  RunResult ps = Run({"nsenter", "-t", in_b, "-T", ProchookBinary(), "ps"});
+  INFO("ps in b's clock: " << ps.out);
+  std::istringstream lines(ps.out);
+  int serving = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if ((line.rfind(a.id() + " ", 0) == 0 || line.rfind(b.id() + " ", 0) == 0) &&
+        line.find(" serving ") != std::string::npos) {
+      ++serving;
+    }
+  }
+  CHECK(serving == 2);
+  CHECK(fs::exists(a.state_dir() + "/state.json"));
+  CHECK(RendererPid(a) == renderer);
+  CHECK(Alive(renderer));
+  RequireServed(a);
 }
