@@ -19,6 +19,7 @@
 #include "renderer/swaps.h"
 #include "renderer/tasks.h"
 #include "renderer/uptime.h"
+#include "renderer/vmstat.h"
 
 namespace prochook {
 namespace {
@@ -155,10 +156,10 @@ std::vector<std::string> ContainerRenderer::Degraded() const {
   return out;
 }
 
-// meminfo and swaps; a missing or unreadable memory controller means the
-// host's values.
+// meminfo, swaps and vmstat, from one memory snapshot; a missing or
+// unreadable memory controller means the host's values.
 void ContainerRenderer::AddMemoryFiles(std::vector<RenderedFile>& out) {
-  if (!Wants("meminfo") && !Wants("swaps")) return;
+  if (!Wants("meminfo") && !Wants("swaps") && !Wants("vmstat")) return;
   std::optional<MemorySnapshot> memory;
   if (Cgroup("memory").present()) {
     auto snap = ReadMemoryCgroup(Cgroup("memory"), reader_);
@@ -185,6 +186,32 @@ void ContainerRenderer::AddMemoryFiles(std::vector<RenderedFile>& out) {
     out.push_back({"swaps", text ? Result<std::string>(RenderSwaps(*text, memory, record_.show_swap))
                                  : Result<std::string>(text.error())});
   }
+  if (Wants("vmstat")) AddVmstat(memory, out);
+}
+
+// The host's /proc/vmstat with the container's block I/O and memory.stat
+// events; its gauges follow meminfo (the host's MemTotal decides, as there).
+void ContainerRenderer::AddVmstat(const std::optional<MemorySnapshot>& memory, std::vector<RenderedFile>& out) {
+  auto text = reader_.Read(host_.proc + "/vmstat");
+  auto meminfo = reader_.Read(host_.proc + "/meminfo");
+  if (!text || !meminfo) {
+    out.push_back({"vmstat", text ? meminfo.error() : text.error()});
+    return;
+  }
+  VmstatInput in;
+  in.memory = memory ? &*memory : nullptr;
+  in.mem_total_kb = ContainerMemTotalKb(ParseMeminfo(*meminfo), memory);
+  in.page_size = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  if (Cgroup("blkio").present()) {
+    if (auto io = ReadIoStats(Cgroup("blkio"), reader_)) {
+      in.io_read_bytes = in.io_write_bytes = 0;
+      for (const IoDeviceStat& d : *io) {
+        in.io_read_bytes = SatAdd(*in.io_read_bytes, d.read_bytes);
+        in.io_write_bytes = SatAdd(*in.io_write_bytes, d.write_bytes);
+      }
+    }
+  }
+  out.push_back({"vmstat", RenderVmstat(*text, in, vmstat_)});
 }
 
 // cpuinfo changes with the CPU view; otherwise only its "cpu MHz" lines

@@ -1,8 +1,8 @@
 // A container's files: reads the host and the container's cgroups once per
 // refresh and renders every file the container is served from that one
 // snapshot, so the files agree with each other. Holds what must outlive a
-// refresh: /proc/stat's last counters (never going backwards) and the load
-// average.
+// refresh: /proc/stat's and /proc/vmstat's last counters (never going
+// backwards) and the load average.
 #pragma once
 
 #include <cstdint>
@@ -15,9 +15,11 @@
 #include "common/result.h"
 #include "renderer/cpu_view.h"
 #include "renderer/loadavg.h"
+#include "renderer/memory.h"
 #include "renderer/stat.h"
 #include "renderer/tasks.h"
 #include "renderer/uptime.h"
+#include "renderer/vmstat.h"
 #include "state/record.h"
 
 namespace prochook {
@@ -48,6 +50,8 @@ class ContainerRenderer {
   // Continues from the /proc/stat an earlier renderer of this container
   // wrote (after a restart): counters never go backwards across renderers.
   void Resume(std::string_view previous_stat) { stat_.Seed(ParseHostStat(previous_stat)); }
+  // The same for /proc/vmstat's counters.
+  void ResumeVmstat(std::string_view previous_vmstat) { vmstat_.Seed(previous_vmstat); }
 
   // The CPU view of the last Render.
   const CpuView& view() const { return view_; }
@@ -65,6 +69,7 @@ class ContainerRenderer {
   // Render's steps, in order; each adds the files it renders to out.
   void UpdateCpuView();
   void AddMemoryFiles(std::vector<RenderedFile>& out);
+  void AddVmstat(const std::optional<MemorySnapshot>& memory, std::vector<RenderedFile>& out);
   void AddCpuinfo(std::vector<RenderedFile>& out);
   std::optional<TaskSample> SampleContainerTasks();
   void AddStatAndUptime(const std::optional<TaskSample>& tasks, std::vector<RenderedFile>& out);
@@ -86,6 +91,7 @@ class ContainerRenderer {
   int cpuinfo_age_ = 0;
   CpuView view_;
   StatState stat_;
+  VmstatState vmstat_;
   TaskSampler tasks_;
   LoadAverage load_;
 };

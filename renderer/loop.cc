@@ -35,6 +35,7 @@ class Refresher {
   Refresher(std::string state_dir, const ContainerRecord& record)
       : dir_(std::move(state_dir)), renderer_(record) {
     if (auto previous = ReadFile(dir_ + "/stat"); previous) renderer_.Resume(*previous);
+    if (auto previous = ReadFile(dir_ + "/vmstat"); previous) renderer_.ResumeVmstat(*previous);
   }
 
   // Files that failed are left out of the summary (and keep any earlier

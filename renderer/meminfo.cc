@@ -121,13 +121,17 @@ std::string FormatMeminfo(const std::vector<MeminfoLine>& lines) {
   return out;
 }
 
+std::optional<uint64_t> ContainerMemTotalKb(const std::vector<MeminfoLine>& host,
+                                            const std::optional<MemorySnapshot>& memory) {
+  if (!memory || !memory->limit || *memory->limit / 1024 >= HostValue(host, "MemTotal")) return std::nullopt;
+  return *memory->limit / 1024;
+}
+
 std::string RenderMeminfo(const std::vector<MeminfoLine>& host,
                           const std::optional<MemorySnapshot>& memory) {
-  const uint64_t host_total_kb = HostValue(host, "MemTotal");
-  if (!memory || !memory->limit || *memory->limit / 1024 >= host_total_kb) {
-    return FormatMeminfo(host);
-  }
-  const auto fields = ContainerFields(host, *memory, *memory->limit / 1024);
+  const std::optional<uint64_t> total_kb = ContainerMemTotalKb(host, memory);
+  if (!total_kb) return FormatMeminfo(host);
+  const auto fields = ContainerFields(host, *memory, *total_kb);
   std::vector<MeminfoLine> out = host;
   for (auto& l : out) {
     if (auto it = fields.find(l.key); it != fields.end()) l.value = it->second;

@@ -25,6 +25,11 @@ std::vector<MeminfoLine> ParseMeminfo(std::string_view text);
 // 8 more, then " kB" for sizes.
 std::string FormatMeminfo(const std::vector<MeminfoLine>& lines);
 
+// The container's MemTotal in kB, or nullopt when its /proc/meminfo shows
+// the host's memory (no memory cgroup, or no limit below the host's).
+std::optional<uint64_t> ContainerMemTotalKb(const std::vector<MeminfoLine>& host,
+                                            const std::optional<MemorySnapshot>& memory);
+
 // The container's /proc/meminfo. Host lines keep their order; the fields the
 // cgroup accounts for are replaced, host-wide properties (Vmalloc*,
 // HugePages_*, DirectMap*, Commit*) pass through. With no memory cgroup, or

@@ -71,6 +71,12 @@ std::map<std::string, uint64_t> NormalizeV1MemoryStat(const std::map<std::string
       {"total_active_file", "active_file"},
       {"total_inactive_file", "inactive_file"},
       {"total_unevictable", "unevictable"},
+      // Events (/proc/vmstat's names). Not total_pgpgin/total_pgpgout:
+      // v1 counts pages charged to the cgroup there, not block I/O.
+      {"total_pgfault", "pgfault"},
+      {"total_pgmajfault", "pgmajfault"},
+      {"total_workingset_refault_anon", "workingset_refault_anon"},
+      {"total_workingset_refault_file", "workingset_refault_file"},
   };
   std::map<std::string, uint64_t> out;
   for (const auto& [from, to] : kRename) {

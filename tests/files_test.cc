@@ -51,6 +51,8 @@ std::map<std::string, std::string> HostFiles() {
        "intr 2747255 0 0 0\nctxt 3278852\nbtime 1795361617\nprocesses 38684\n"
        "procs_running 3\nprocs_blocked 0\nsoftirq 2145323 0 398218 116 6406 218341 0 10 1215660 0 306572\n"},
       {"proc/uptime", "10000.50 39000.00\n"},
+      {"proc/vmstat", "nr_free_pages 1572864\nnr_anon_pages 131072\npgpgin 5486241\npgpgout 3658240\n"
+                      "pswpin 0\npswpout 0\npgfault 99999999\npgmajfault 3000\n"},
       {"proc/swaps",
        "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
        "/dev/zram0                              partition\t2097148\t\t0\t\t100\n"},
@@ -71,7 +73,7 @@ ContainerRecord Record() {
   r.pid = 4242;
   r.pid_start = 500000;
   r.files = {"meminfo", "cpuinfo", "stat", "uptime", "loadavg", "diskstats",
-             "swaps", "pressure", "sys-cpu"};
+             "swaps", "pressure", "sys-cpu", "vmstat"};
   return r;
 }
 
@@ -128,7 +130,7 @@ TEST_CASE("ContainerRenderer v1: 1.5 CPUs of cpuset 1-3, 256 MiB, files agree") 
       {"cg/memory/ct/memory.stat",
        "cache 4096\nrss 1000\nshmem 0\ntotal_cache 8192\ntotal_rss 300000000\ntotal_shmem 0\n"
        "total_active_anon 1000\ntotal_inactive_anon 0\ntotal_active_file 4096\n"
-       "total_inactive_file 4096\n"},
+       "total_inactive_file 4096\ntotal_pgpgin 77\ntotal_pgfault 5000\ntotal_pgmajfault 7\n"},
       {"cg/blkio/ct/blkio.throttle.io_serviced_recursive",
        "254:0 Read 120\n254:0 Write 30\n254:0 Discard 0\nTotal 150\n"},
       {"cg/blkio/ct/blkio.throttle.io_service_bytes_recursive",
@@ -157,6 +159,10 @@ TEST_CASE("ContainerRenderer v1: 1.5 CPUs of cpuset 1-3, 256 MiB, files agree") 
   CHECK(f.at("diskstats") ==
         " 254       0 vda 120 0 9600 0 30 0 240 0 0 0 0 0 0 0 0 0 0\n");
   CHECK(f.count("pressure-cpu") == 0);  // v1 has no PSI per cgroup
+  // blkio's bytes in KiB; memory.stat's events; MemFree (0) in pages.
+  CHECK(f.at("vmstat") ==
+        "nr_free_pages 0\nnr_anon_pages 73242\npgpgin 4800\npgpgout 120\npswpin 0\npswpout 0\n"
+        "pgfault 5000\npgmajfault 7\n");
 
   SUBCASE("cpuinfo is rendered again when the CPU view changes, else every 10th refresh") {
     auto second = RenderAll(renderer, 100);
@@ -226,6 +232,9 @@ TEST_CASE("ContainerRenderer v2: cpu.max at the parent, memory.max, io.stat, PSI
   // v2 has no per-CPU split: the one CPU carries it all (2 s user, 1 s system).
   CHECK(first.at("stat").rfind("cpu  200 0 100 ", 0) == 0);
   CHECK(first.at("diskstats") == " 254       0 vda 120 0 9600 0 30 0 240 0 0 0 0 0 0 0 0 0 0\n");
+  // The parent's 512 MiB less 100 MiB used, in pages; anon in pages.
+  CHECK(first.at("vmstat") == "nr_free_pages 105472\nnr_anon_pages 24414\npgpgin 4800\npgpgout 120\n"
+                              "pswpin 0\npswpout 0\npgfault 0\npgmajfault 0\n");
 
   // The cgroup's usage turns unreadable: /proc/stat fails this refresh (the
   // writer keeps the last good content) rather than jump to host figures.
@@ -262,6 +271,10 @@ TEST_CASE("ContainerRenderer hybrid: v1 cpu and memory, v2 io; missing controlle
   CHECK(Field(f.at("meminfo"), "MemTotal") == "8388608");  // no limit: the host's memory
   CHECK(Field(f.at("meminfo"), "MemFree") != "8388608");   // but the container's usage
   CHECK(f.at("diskstats") == " 254       0 vda 1 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+  // I/O from v2's io.stat, events from v1's memory.stat (none here: 0, not
+  // the host's); no limit, so the gauges are the host's as in meminfo.
+  CHECK(f.at("vmstat") == "nr_free_pages 1572864\nnr_anon_pages 131072\npgpgin 0\npgpgout 0\npswpin 0\n"
+                          "pswpout 0\npgfault 0\npgmajfault 0\n");
   CHECK(f.at("loadavg").find(" 1/1 1\n") != std::string::npos);
 }
 
@@ -366,4 +379,10 @@ TEST_CASE("ContainerRenderer v2 over files the 6.1 kernel wrote (the VM lane's g
   // PSI: the cgroup's files as the kernel wrote them.
   CHECK(f.at("pressure-cpu") == ReadFile(cg + "/cpu.pressure").value());
   CHECK(f.at("pressure-io") == ReadFile(cg + "/io.pressure").value());
+  // proc/vmstat is the guest's from a later run of the same script (the
+  // script captured no vmstat before): the template only. io.stat's bytes
+  // in KiB, memory.stat's pgfault 2498, MemFree in pages.
+  CHECK(f.at("vmstat").find("\npgpgin 9204\npgpgout 8192\npswpin 0\npswpout 0\n") != std::string::npos);
+  CHECK(f.at("vmstat").find("\npgfault 2498\npgmajfault 10\n") != std::string::npos);
+  CHECK(f.at("vmstat").rfind("nr_free_pages " + std::to_string((262144 - 68874240 / 1024) / 4) + "\n", 0) == 0);
 }

@@ -69,7 +69,7 @@ def plant(staging):
     os.makedirs(staging, exist_ok=True)
     ok(libc.mount(b"tmpfs", staging.encode(), b"tmpfs", 0, None), "mount " + staging)
     os.makedirs(staging + "/proc-links")
-    for name in ["meminfo", "cpuinfo", "stat", "uptime", "loadavg", "diskstats", "swaps", "pressure"]:
+    for name in ["meminfo", "cpuinfo", "stat", "uptime", "loadavg", "diskstats", "swaps", "pressure", "vmstat"]:
         os.symlink("/proc/" + name, staging + "/proc-links/" + name)
         if name == "pressure":
             for p in ["cpu", "memory", "io"]:

@@ -28,6 +28,7 @@
 #include "renderer/stat.h"
 #include "renderer/swaps.h"
 #include "renderer/tasks.h"
+#include "renderer/vmstat.h"
 #include "state/record.h"
 
 using namespace prochook;
@@ -99,6 +100,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   StatState state;
   (void)RenderStat(s, state);
   (void)RenderStat(s, state);
+#elif defined(FUZZ_VMSTAT)
+  // The input as the host's file, as memory.stat and as the last file.
+  MemorySnapshot m;
+  m.limit = 256ull << 20;
+  m.usage = 300ull << 20;
+  m.stat = ParseFlatKeyed(in);
+  VmstatInput v;
+  v.memory = &m;
+  v.mem_total_kb = 262144;
+  v.io_read_bytes = 1 << 20;
+  v.io_write_bytes = UINT64_MAX;
+  VmstatState state;
+  state.Seed(in);
+  (void)RenderVmstat(in, v, state);
+  m.stat.clear();
+  (void)RenderVmstat(in, v, state);
 #elif defined(FUZZ_CPUINFO)
   (void)RenderCpuinfo(ParseCpuinfo(in), CpuView{{1, 3}, {0, 1, 3}});
 #elif defined(FUZZ_PID_STAT)

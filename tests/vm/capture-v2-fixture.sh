@@ -45,7 +45,7 @@ for f in cgroup.threads cgroup.procs cpu.max cpu.stat cpuset.cpus.effective memo
   echo "${cg#/}/$f" >> "$list"
 done
 echo sys/fs/cgroup/fixture/memory.max >> "$list"
-for f in meminfo stat cpuinfo diskstats swaps uptime loadavg pressure/cpu pressure/memory pressure/io; do
+for f in meminfo stat cpuinfo diskstats swaps uptime loadavg vmstat pressure/cpu pressure/memory pressure/io; do
   echo "proc/$f" >> "$list"
 done
 echo sys/devices/system/cpu/online >> "$list"
