@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/pidfd.h"
 #include "common/timens.h"
+#include "hook/blkio.h"
 #include "hook/cgroups.h"
 #include "hook/deadline.h"
 #include "hook/inject.h"
@@ -116,6 +117,7 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
     return Error::Msg("the container has no cgroup prochook can read");
   }
   clock.Mark("locating cgroups");
+  if (auto it = record.cgroups.find("blkio"); it != record.cgroups.end()) EnableBlkioAccounting(it->second);
   record.files = options.files;
   record.cpu_view_quota = options.cpu_view_quota;
   record.show_swap = options.show_swap;

@@ -23,6 +23,7 @@
 #include "oci/runtime_state.h"
 #include "oci/timens_plan.h"
 #include "state/record.h"
+#include "state/store.h"
 
 namespace prochook {
 namespace {
@@ -133,8 +134,13 @@ void JoinContainerClock(const std::string& program, const RuntimeCommand& cmd) {
 // exists (engines drop a runtime's stderr when it succeeds). Tagged with
 // the container's id ("prochook runtime <id>"), as the hook's lines are.
 UniqueFd ConfigureWrapperLog(const RuntimeCommand& cmd, std::string* tag) {
+  // create and run make the store the hook will log in (state/store.h: on
+  // first use, in an empty run directory) and the log if it is missing;
+  // other commands only append to one there is.
+  const bool creates = CommandCreatesContainer(cmd.command);
+  if (creates) EnsureStore(kDefaultRunDir);
   UniqueFd file(::open((std::string(kDefaultRunDir) + "/" + kHookLogFile).c_str(),
-                       O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW));
+                       O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (creates ? O_CREAT : 0), 0600));
   std::string id = cmd.id.value_or(cmd.operands.empty() ? "" : cmd.operands.front());
   if (!ValidateContainerId(id)) id.clear();
   *tag = "prochook runtime" + (id.empty() ? "" : " " + id);

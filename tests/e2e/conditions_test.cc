@@ -600,3 +600,54 @@ TEST_CASE("conditions: the init's pid reused after the container died unattended
   CHECK(Run({ProchookBinary(), "repair"}).out.find(c.id()) == std::string::npos);
   CHECK(reused->Running());
 }
+
+TEST_CASE("conditions: v1 blkio: a disk no cgroup ever throttled is counted in the container's diskstats") {
+  if (SkipUnlessReady({"losetup", "dd"})) return;
+  // A fresh loop device: since Linux 6.10 no v1 cgroup counts I/O on a disk
+  // until some cgroup configured a throttle limit on it; the hook does
+  // (a "no limit" entry) for every disk there is when the container starts.
+  char tmpl[] = "/tmp/prochook-blkio-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  struct Cleanup {
+    std::string dir, loop;
+    ~Cleanup() {
+      if (!loop.empty()) Run({"losetup", "-d", loop});
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{dir, ""};
+  REQUIRE(Run({"truncate", "-s", "64M", dir + "/img"}).exit_code == 0);
+  // A loop device that has not existed since boot (a detached one stays a
+  // disk, and may have been throttled): losetup makes it.
+  int n = 200 + getpid() % 800;
+  while (fs::exists("/sys/block/loop" + std::to_string(n))) ++n;
+  const std::string name = "loop" + std::to_string(n);
+  RunResult attach = Run({"losetup", "/dev/" + name, dir + "/img"});
+  REQUIRE_MESSAGE(attach.exit_code == 0, attach.err);
+  cleanup.loop = "/dev/" + name;
+
+  Container c({.annotations = {{"io.prochook.interval", "100ms"}, {"io.prochook.idle", "off"}}});
+  REQUIRE(c.Start().exit_code == 0);
+  RequireServed(c);
+  // 4 MiB written straight to the device by a process in the container's
+  // blkio cgroup (the container has no device node for it).
+  RunResult dd = Run({"sh", "-c", "echo $$ > " + c.CgroupDir("blkio") + "/cgroup.procs && exec dd if=/dev/zero of=" +
+                                      cleanup.loop + " bs=1M count=4 oflag=direct status=none"});
+  REQUIRE_MESSAGE(dd.exit_code == 0, dd.err);
+  uint64_t sectors = 0;
+  const bool counted = WaitFor(5s, [&] {
+    std::istringstream in(c.Exec({"cat", "/proc/diskstats"}).out);
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream f(line);
+      std::string major, minor, disk;
+      uint64_t v[7] = {};
+      f >> major >> minor >> disk >> v[0] >> v[1] >> v[2] >> v[3] >> v[4] >> v[5] >> v[6];
+      if (disk == name) sectors = v[6];  // sectors written
+    }
+    return sectors >= 8192;
+  });
+  INFO(name << " sectors written in the container's diskstats: " << sectors);
+  CHECK(counted);
+  CHECK(sectors <= 8192 + 64);
+}
