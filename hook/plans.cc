@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/fd.h"
+#include "hook/block_plans.h"
 
 namespace prochook {
 namespace {
@@ -72,6 +73,10 @@ Result<std::vector<MountPlan>> PlanMounts(const std::string& state_dir,
   for (const std::string& name : rendered) {
     if (name.compare(0, sizeof kSysCpuDir, std::string(kSysCpuDir) + "/") == 0) {
       sys_cpu = true;
+    } else if (name.compare(0, sizeof kSysBlockDir, std::string(kSysBlockDir) + "/") == 0) {
+      TRY_ASSIGN(std::optional<MountPlan> plan, PlanBlockStat(state_dir, name.substr(sizeof kSysBlockDir)),
+                 "/sys block stat");
+      if (plan) plans.push_back(std::move(*plan));
     } else if (name.compare(0, 9, "pressure-") == 0) {
       plans.push_back({state_dir + "/" + name, "proc/pressure/" + name.substr(9), PROC_SUPER_MAGIC});
     } else {

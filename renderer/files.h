@@ -14,6 +14,7 @@
 #include "common/reader.h"
 #include "common/result.h"
 #include "renderer/cpu_view.h"
+#include "renderer/diskstats.h"
 #include "renderer/loadavg.h"
 #include "renderer/stat.h"
 #include "renderer/tasks.h"
@@ -40,7 +41,8 @@ class ContainerRenderer {
 
   // Renders the files of record.files ("pressure" yields pressure-cpu,
   // -memory, -io where the cgroup has PSI; "sys-cpu" yields
-  // sys-cpu/{online,possible,present,offline,enabled}; "uptime" only with the container
+  // sys-cpu/{online,possible,present,offline,enabled}; "sys-block" yields
+  // sys-block/<device> (block_stat.h); "uptime" only with the container
   // clock); cpuinfo only on the first call, when the CPU view changed and
   // every kCpuinfoEvery calls. now_ms is CLOCK_MONOTONIC.
   std::vector<RenderedFile> Render(int64_t now_ms);
@@ -48,6 +50,10 @@ class ContainerRenderer {
   // Continues from the /proc/stat an earlier renderer of this container
   // wrote (after a restart): counters never go backwards across renderers.
   void Resume(std::string_view previous_stat) { stat_.Seed(ParseHostStat(previous_stat)); }
+
+  // Serves these block devices' stat files (sys-block/<name>) rather than
+  // choosing them anew: a restarted renderer keeps those mounted.
+  void KeepBlockDevices(std::vector<std::string> names) { block_devices_ = std::move(names); }
 
   // The CPU view of the last Render.
   const CpuView& view() const { return view_; }
@@ -70,6 +76,8 @@ class ContainerRenderer {
   void AddStatAndUptime(const std::optional<TaskSample>& tasks, std::vector<RenderedFile>& out);
   void AddLoadavg(const std::optional<TaskSample>& tasks, int64_t now_ms, std::vector<RenderedFile>& out);
   void AddDiskstats(std::vector<RenderedFile>& out);
+  void AddBlockStats(std::string_view host_diskstats, const Result<std::vector<DiskCounters>>& disks,
+                     std::vector<RenderedFile>& out);
   void AddPressure(std::vector<RenderedFile>& out);
   void AddSysCpu(std::vector<RenderedFile>& out);
 
@@ -84,6 +92,8 @@ class ContainerRenderer {
   static constexpr int kCpuinfoEvery = 10;
   std::optional<std::vector<int>> cpuinfo_view_;
   int cpuinfo_age_ = 0;
+  // The devices whose stat files are served, chosen on the first Render.
+  std::optional<std::vector<std::string>> block_devices_;
   CpuView view_;
   StatState stat_;
   TaskSampler tasks_;
