@@ -14,7 +14,7 @@
 namespace prochook {
 
 // Devices served at most: each is one mount into the container, made while
-// its start waits (README, "Block devices" says why 32).
+// its start waits (README, Performance: the start overhead, says why 32).
 inline constexpr size_t kMaxBlockStatFiles = 32;
 
 // Pure. The devices (whole disks and partitions, by their diskstats name)

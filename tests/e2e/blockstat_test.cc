@@ -35,13 +35,28 @@ std::string Out(const Container& c, const std::vector<std::string>& argv) {
   return r.out;
 }
 
-// A directory on the host's disk (not tmpfs), removed with everything in it.
+// The sysfs directory of the block device that holds path ("" if none:
+// tmpfs, an initramfs).
+std::string BlockDeviceOf(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  const std::string dev = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
+  return fs::exists(dev) ? fs::canonical(dev).string() : "";
+}
+
+// A directory on a disk, removed with everything in it: under /var/tmp, or
+// /mnt (the v2 guest's root is an initramfs, its disk is on /mnt).
 class DiskDir {
  public:
   DiskDir() {
-    char tmpl[] = "/var/tmp/prochook-blockstat-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
+    for (std::string base : {"/var/tmp", "/mnt"}) {
+      if (BlockDeviceOf(base).empty()) continue;
+      std::string tmpl = base + "/prochook-blockstat-XXXXXX";
+      REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+      path_ = tmpl;
+      return;
+    }
+    FAIL("neither /var/tmp nor /mnt is on a block device");
   }
   ~DiskDir() {
     std::error_code ec;
@@ -56,10 +71,8 @@ class DiskDir {
 // The whole disk that holds path (blkio accounts a partition's I/O to its
 // disk), by its sysfs name: "vda".
 std::string DiskOf(const std::string& path) {
-  struct stat st {};
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  const fs::path dev = fs::canonical("/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" +
-                                     std::to_string(minor(st.st_dev)));
+  const fs::path dev = BlockDeviceOf(path);
+  REQUIRE(!dev.empty());
   return fs::exists(dev / "partition") ? dev.parent_path().filename() : dev.filename();
 }
 
