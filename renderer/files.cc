@@ -279,12 +279,14 @@ void ContainerRenderer::AddDiskstats(std::vector<RenderedFile>& out) {
   if (Wants("sys-block")) AddBlockStats(*text, disks, out);
 }
 
+// The devices are chosen on the first call: none when the counters cannot
+// be read then (nothing is mounted for them, so nothing is written later).
 // A device the host no longer lists keeps its last content (its sysfs entry
 // is gone with it).
 void ContainerRenderer::AddBlockStats(std::string_view host_diskstats,
                                       const Result<std::vector<DiskCounters>>& disks,
                                       std::vector<RenderedFile>& out) {
-  if (!block_devices_) block_devices_ = SelectBlockDevices(host_diskstats);
+  if (!block_devices_) block_devices_ = disks ? SelectBlockDevices(host_diskstats) : std::vector<std::string>{};
   for (const std::string& name : *block_devices_) {
     const std::string path = "sys-block/" + name;
     if (!disks) {

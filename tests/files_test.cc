@@ -408,4 +408,13 @@ TEST_CASE("ContainerRenderer: the block devices served are chosen once, and kept
   CHECK(third.size() == 1);
   CHECK(third.count("sys-block/vdb") == 1);
   for (RenderedFile& f : again.Render(3000)) CHECK(f.content.ok());
+
+  // Counters unreadable at the first render: no device is served, then or
+  // later (nothing was mounted for them).
+  ContainerRecord late_record = r;
+  late_record.cgroups["blkio"].dir = t.path() + "/v1/blkio/late";
+  ContainerRenderer late(late_record, {t.path() + "/proc", t.path() + "/sys"});
+  CHECK(late.Render(0).empty());
+  t.Write({{"v1/blkio/late/blkio.throttle.io_serviced_recursive", "254:0 Read 3\nTotal 3\n"}});
+  CHECK(late.Render(1000).empty());
 }
