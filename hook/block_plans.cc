@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <string_view>
+#include <utility>
 
 namespace prochook {
 
@@ -33,8 +34,9 @@ Result<std::optional<MountPlan>> PlanBlockStat(const std::string& state_dir, con
       (path + "/").find("/./") != std::string::npos || to.back() == '/') {
     return Error::Msg("block device " + name + " links to " + to + ", not below /sys/devices");
   }
-  return std::optional<MountPlan>(MountPlan{state_dir + "/" + kSysBlockDir + "/" + name,
-                                            "sys/" + to.substr(6) + "/stat", SYSFS_MAGIC});
+  MountPlan plan{state_dir + "/" + kSysBlockDir + "/" + name, "sys/" + to.substr(6) + "/stat", SYSFS_MAGIC};
+  plan.skip_if_missing = true;
+  return std::optional<MountPlan>(std::move(plan));
 }
 
 }  // namespace prochook

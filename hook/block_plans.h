@@ -19,7 +19,9 @@ inline constexpr char kSysBlockDir[] = "sys-block";
 // The plan for device `name`: its stat file's path below /sys/devices as
 // the host's <sys_root>/class/block/<name> links to it, as a target
 // relative to the rootfs ("sys/devices/.../block/vda/stat"), required to be
-// a sysfs file. nullopt when the host no longer has the device; an error
+// a sysfs file, skipped if the container has no such file (no sysfs at
+// /sys, or the device gone by then: one device is not worth the others'
+// files). nullopt when the host no longer has the device; an error
 // when the link is not "../../devices/<path>" (no "." or ".." in path).
 Result<std::optional<MountPlan>> PlanBlockStat(const std::string& state_dir, const std::string& name,
                                                const std::string& sys_root = "/sys");

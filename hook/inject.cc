@@ -182,6 +182,7 @@ class Rollback {
 Result<> AttachOne(int root_fd, const MountPlan& plan, int tree_fd, MountTable& table,
                    Rollback& rollback) {
   auto resolved = ResolveInRoot(root_fd, plan);
+  if (!resolved && plan.skip_if_missing && resolved.error().err() == ENOENT) return Ok{};
   if (!resolved) return resolved.error();
   UniqueFd target = std::move(*resolved);
   if (auto ok = CheckTarget(target.get(), plan, table); !ok) return ok;

@@ -21,6 +21,10 @@ struct MountPlan {
   // must hold an empty file or directory named <to>). Single path
   // components only, e.g. {"cpu2", "cpu0"} under /sys/devices/system/cpu.
   std::vector<std::pair<std::string, std::string>> keep = {};
+  // A target that does not exist in the container is skipped, not refused
+  // (a block device removed since it was planned); one that exists is
+  // checked like any other.
+  bool skip_if_missing = false;
 };
 
 // For each plan: clone the source as a detached read-only, nosuid, nodev,

@@ -16,6 +16,7 @@
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "tests/e2e/harness.h"
 
@@ -140,8 +141,15 @@ TEST_CASE("blockstat: iostat, psutil and /proc/diskstats show the container's wr
   WaitFor(5s, [&] { return (mine = Out(c, {"cat", stat_path})) == ReadText(served); });
   CHECK(mine == ReadText(served));
   CHECK(Numbers(mine) != Numbers(ReadText(stat_path)));
-  // Every path to it leads to the one file.
-  CHECK(Out(c, {"cat", "/sys/class/block/" + disk + "/stat"}) == Out(c, {"cat", stat_path}));
+  // Every path to it leads to the one file (read together: the container's
+  // own reads of /usr move its counters between refreshes).
+  std::string paths;
+  INFO("both paths read together:\n" << paths);
+  const std::string two = "cat /sys/class/block/" + disk + "/stat " + stat_path;
+  CHECK(WaitFor(5s, [&] {
+    paths = Out(c, {"sh", "-c", two});
+    return paths.substr(0, paths.size() / 2) == paths.substr(paths.size() / 2);
+  }));
 
   // The container writes 64 MiB while the host writes its own, 200 MiB at a time,
   // both direct (buffered writeback is charged to no container on v1).
@@ -173,11 +181,17 @@ TEST_CASE("blockstat: iostat, psutil and /proc/diskstats show the container's wr
   }
   CHECK(wkb <= kContainerKiB * 1.05);
 
-  std::this_thread::sleep_for(2500ms);  // two refreshes after the last write
-  // iostat -d -k since "boot": the container's 64 MiB.
-  const std::string iostat = Out(c, {"iostat", "-d", "-k", disk});
+  // iostat -d -k since "boot": the container's 64 MiB, once two reads
+  // 1.5 s apart agree (a refresh may lag under load or emulation).
+  std::string iostat;
+  uint64_t written = 0;
+  WaitFor(20s, [&] {
+    std::this_thread::sleep_for(1500ms);
+    iostat = Out(c, {"iostat", "-d", "-k", disk});
+    const uint64_t before = std::exchange(written, std::stoull(Column(iostat, "Device", disk, "kB_wrtn")));
+    return before == written;
+  });
   INFO("iostat -d -k:\n" << iostat);
-  const uint64_t written = std::stoull(Column(iostat, "Device", disk, "kB_wrtn"));
   MESSAGE("iostat in the container: kB_wrtn " << written << ", wkB/s summed over 3 s of writes " << wkb
                                               << "; the host wrote " << (host_after[6] - host_before[6]) / 2
                                               << " kB meanwhile");
