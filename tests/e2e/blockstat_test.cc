@@ -165,13 +165,14 @@ TEST_CASE("blockstat: iostat, psutil and /proc/diskstats show the container's wr
   // iostat -x's interval reports meanwhile: never more than the container
   // could have written.
   RunResult io = c.Exec({"sh", "-c",
-                         "dd if=/dev/zero of=/data/f bs=1M count=64 oflag=direct 2>/dev/null & "
+                         "(dd if=/dev/zero of=/data/f bs=1M count=64 oflag=direct 2>/tmp/dd.err; echo $? >/tmp/dd.rc) & "
                          "iostat -d -x -k -y " + disk + " 1 3; wait"});
   done = true;
   host.join();
   const std::vector<uint64_t> host_after = Numbers(ReadText(stat_path));
   INFO("iostat -x during the writes:\n" << io.out << io.err);
   REQUIRE(io.exit_code == 0);
+  REQUIRE_MESSAGE(Out(c, {"cat", "/tmp/dd.rc"}) == "0\n", "the container's dd: " << Out(c, {"cat", "/tmp/dd.err"}));
   REQUIRE(host_after.size() >= 7);
   // The host did write its own (sectors written, field 7).
   REQUIRE((host_after[6] - host_before[6]) / 2 >= kHostMiB * 1024);
@@ -195,7 +196,9 @@ TEST_CASE("blockstat: iostat, psutil and /proc/diskstats show the container's wr
   MESSAGE("iostat in the container: kB_wrtn " << written << ", wkB/s summed over 3 s of writes " << wkb
                                               << "; the host wrote " << (host_after[6] - host_before[6]) / 2
                                               << " kB meanwhile");
-  CHECK(written >= kContainerKiB);
+  // ~64 MiB: the v2 guest's io.stat (Linux 6.1) has shown 64488 KiB of the
+  // 65536 written; the host's own writes would be hundreds of MiB.
+  CHECK(written >= kContainerKiB * 0.95);
   CHECK(written < kContainerKiB + 4096);
   // iostat -x since boot: its average write rate times the uptime it
   // divides by (the host's, prochook's default) is that too.
