@@ -152,9 +152,10 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
     // The last point to give up: once mounting has begun, finishing is
     // quicker than undoing it.
     TRY(deadline.Check("mounting"), "hook deadline");
-    TRY(ApplyMounts(init.pidfd.get(), record.rootfs, plans, &mounts_may_remain), "mounting");
+    TRY_ASSIGN(size_t mounted, ApplyMounts(init.pidfd.get(), record.rootfs, plans, &mounts_may_remain),
+               "mounting");
     clock.Mark("mounting");
-    LOG_INFO("serving %zu file(s), renderer %d, every %lld ms", plans.size(), renderer,
+    LOG_INFO("serving %zu file(s), renderer %d, every %lld ms", mounted, renderer,
              static_cast<long long>(record.interval_ms));
     return Ok{};
   }();

@@ -178,13 +178,15 @@ class Rollback {
   std::vector<Mounted> mounted_;
 };
 
-// Runs in the child, inside the container's mount namespace.
-Result<> AttachOne(int root_fd, const MountPlan& plan, int tree_fd, MountTable& table,
+// Runs in the child, inside the container's mount namespace. False when
+// the plan was skipped (skip_if_missing).
+Result<bool> AttachOne(int root_fd, const MountPlan& plan, int tree_fd, MountTable& table,
                    Rollback& rollback) {
   auto resolved = ResolveInRoot(root_fd, plan);
+  if (!resolved && plan.skip_if_missing && resolved.error().err() == ENOENT) return false;
   if (!resolved) return resolved.error();
   UniqueFd target = std::move(*resolved);
-  if (auto ok = CheckTarget(target.get(), plan, table); !ok) return ok;
+  if (auto ok = CheckTarget(target.get(), plan, table); !ok) return ok.error();
 
   // Clone the entries to keep before the original disappears under ours.
   std::vector<UniqueFd> kept;
@@ -204,21 +206,22 @@ Result<> AttachOne(int root_fd, const MountPlan& plan, int tree_fd, MountTable& 
   // the tree's fd names the mount just attached (a dup shares that file).
   UniqueFd mounted(::fcntl(tree_fd, F_DUPFD_CLOEXEC, 0));
   if (!mounted.valid()) return Error::Sys("dup the mount of " + plan.target);
-  if (auto ok = Attach(mounted.get(), target.get(), plan.target); !ok) return ok;
+  if (auto ok = Attach(mounted.get(), target.get(), plan.target); !ok) return ok.error();
   const int mounted_dir = mounted.get();  // stays open, held by the rollback
   rollback.Add(std::move(mounted), plan.target);
   for (size_t i = 0; i < kept.size(); ++i) {
     const std::string& to = plan.keep[i].second;
     auto slot = OpenEntry(mounted_dir, to, plan.target + "/" + to);
     if (!slot) return slot.error();
-    if (auto ok = Attach(kept[i].get(), slot->get(), plan.target + "/" + to); !ok) return ok;
+    if (auto ok = Attach(kept[i].get(), slot->get(), plan.target + "/" + to); !ok) return ok.error();
     rollback.Add(std::move(kept[i]), plan.target + "/" + to);
   }
-  return Ok{};
+  return true;
 }
 
-// *undone: false while a mount of ours may be in the namespace.
-Result<> ApplyInChild(int init_pidfd, const std::string& rootfs, const std::vector<MountPlan>& plans,
+// *undone: false while a mount of ours may be in the namespace. The
+// number of plans attached.
+Result<size_t> ApplyInChild(int init_pidfd, const std::string& rootfs, const std::vector<MountPlan>& plans,
                       const std::vector<UniqueFd>& trees, bool* undone) {
   *undone = true;
   if (::setns(init_pidfd, CLONE_NEWNS) != 0) return Error::Sys("setns into the container");
@@ -226,9 +229,12 @@ Result<> ApplyInChild(int init_pidfd, const std::string& rootfs, const std::vect
   if (!root.valid()) return Error::Sys("open rootfs " + rootfs);
   Rollback rollback;
   MountTable table;
+  size_t attached = 0;
   for (size_t i = 0; i < plans.size(); ++i) {
     *undone = false;
-    if (auto ok = AttachOne(root.get(), plans[i], trees[i].get(), table, rollback); !ok) {
+    auto ok = AttachOne(root.get(), plans[i], trees[i].get(), table, rollback);
+    if (ok) attached += *ok ? 1 : 0;
+    if (!ok) {
       auto undo = rollback.Undo();
       *undone = undo.ok();
       if (!undo) {
@@ -238,13 +244,13 @@ Result<> ApplyInChild(int init_pidfd, const std::string& rootfs, const std::vect
       return ok.error().Wrap("mount");
     }
   }
-  return Ok{};
+  return attached;
 }
 
 }  // namespace
 
-Result<> ApplyMounts(int init_pidfd, const std::string& rootfs, const std::vector<MountPlan>& plans,
-                     bool* mounts_may_remain) {
+Result<size_t> ApplyMounts(int init_pidfd, const std::string& rootfs, const std::vector<MountPlan>& plans,
+                           bool* mounts_may_remain) {
   *mounts_may_remain = false;
   std::vector<UniqueFd> trees;
   for (const MountPlan& plan : plans) {
@@ -255,7 +261,7 @@ Result<> ApplyMounts(int init_pidfd, const std::string& rootfs, const std::vecto
   // setns(CLONE_NEWNS) needs a single-threaded caller that shares no fs
   // state: a child is exactly that. It shares our memory (we wait for it),
   // so its result is simply written into `result` and `undone`.
-  Result<> result = Error::Msg("mount helper died");
+  Result<size_t> result = Error::Msg("mount helper died");
   bool undone = false;
   pid_t child = RunShared([&] {
     result = ApplyInChild(init_pidfd, rootfs, plans, trees, &undone);
@@ -277,7 +283,7 @@ Result<> ApplyMounts(int init_pidfd, const std::string& rootfs, const std::vecto
     *mounts_may_remain = !undone;
     return result.error().Wrap("in the container's mount namespace");
   }
-  return Ok{};
+  return *result;
 }
 
 }  // namespace prochook

@@ -21,6 +21,10 @@ struct MountPlan {
   // must hold an empty file or directory named <to>). Single path
   // components only, e.g. {"cpu2", "cpu0"} under /sys/devices/system/cpu.
   std::vector<std::pair<std::string, std::string>> keep = {};
+  // A target that does not exist in the container is skipped, not refused
+  // (a block device removed since it was planned); one that exists is
+  // checked like any other.
+  bool skip_if_missing = false;
 };
 
 // For each plan: clone the source as a detached read-only, nosuid, nodev,
@@ -43,8 +47,9 @@ struct MountPlan {
 // *mounts_may_remain tells the caller what it must keep serving: true
 // after success, and after a failure whose rollback could not detach every
 // mount made (an umount failed; or the helper died, and then nothing is
-// known); false when nothing of ours is mounted in the container.
-Result<> ApplyMounts(int init_pidfd, const std::string& rootfs, const std::vector<MountPlan>& plans,
-                     bool* mounts_may_remain);
+// known); false when nothing of ours is mounted in the container. On
+// success, the number of plans attached (those skipped not counted).
+Result<size_t> ApplyMounts(int init_pidfd, const std::string& rootfs, const std::vector<MountPlan>& plans,
+                           bool* mounts_may_remain);
 
 }  // namespace prochook

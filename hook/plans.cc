@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "common/fd.h"
+#include "hook/block_plans.h"
 
 namespace prochook {
 namespace {
@@ -69,9 +71,14 @@ Result<std::vector<MountPlan>> PlanMounts(const std::string& state_dir,
   std::vector<MountPlan> plans;
   const std::set<std::string> names(rendered.begin(), rendered.end());
   bool sys_cpu = false;
+  std::vector<MountPlan> blocks;  // last: /sys is the CPU directory's to refuse first
   for (const std::string& name : rendered) {
     if (name.compare(0, sizeof kSysCpuDir, std::string(kSysCpuDir) + "/") == 0) {
       sys_cpu = true;
+    } else if (name.compare(0, sizeof kSysBlockDir, std::string(kSysBlockDir) + "/") == 0) {
+      TRY_ASSIGN(std::optional<MountPlan> plan, PlanBlockStat(state_dir, name.substr(sizeof kSysBlockDir)),
+                 "/sys block stat");
+      if (plan) blocks.push_back(std::move(*plan));
     } else if (name.compare(0, 9, "pressure-") == 0) {
       plans.push_back({state_dir + "/" + name, "proc/pressure/" + name.substr(9), PROC_SUPER_MAGIC});
     } else {
@@ -82,6 +89,7 @@ Result<std::vector<MountPlan>> PlanMounts(const std::string& state_dir,
     TRY_ASSIGN(MountPlan plan, PlanSysCpu(state_dir, names, view, host_cpu_dir), "/sys CPU view");
     plans.push_back(std::move(plan));
   }
+  plans.insert(plans.end(), std::make_move_iterator(blocks.begin()), std::make_move_iterator(blocks.end()));
   return plans;
 }
 

@@ -15,7 +15,8 @@ namespace prochook {
 inline constexpr char kSysCpuDir[] = "sys-cpu";
 
 // Plans one mount per rendered file: "meminfo" -> proc/meminfo,
-// "pressure-cpu" -> proc/pressure/cpu, and the kSysCpuDir directory over
+// "pressure-cpu" -> proc/pressure/cpu, "sys-block/vda" -> vda's stat file
+// (block_plans.h), and the kSysCpuDir directory over
 // sys/devices/system/cpu. For the directory it also creates, next to the
 // rendered online/possible/present, an empty cpu<i> directory per visible
 // CPU (bound from the host's cpu<visible[i]>) and a placeholder for every

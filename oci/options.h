@@ -26,7 +26,7 @@ inline constexpr char kAnnotationTimens[] = "io.prochook.timens";
 inline const std::vector<std::string>& AllFileNames() {
   static const std::vector<std::string> names = {"meminfo",   "cpuinfo", "stat",     "uptime",
                                                  "loadavg",   "diskstats", "swaps", "pressure",
-                                                 "sys-cpu",   "vmstat"};
+                                                 "sys-cpu",   "vmstat",    "sys-block"};
   return names;
 }
 

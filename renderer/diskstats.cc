@@ -147,45 +147,62 @@ Result<std::vector<IoDeviceStat>> ReadIoStats(const CgroupDir& cg, FileReader& r
   return stats;
 }
 
-std::string RenderDiskstats(std::string_view host_diskstats,
-                            const std::vector<IoDeviceStat>& stats) {
+std::vector<DiskCounters> ComputeDiskCounters(std::string_view host_diskstats,
+                                              const std::vector<IoDeviceStat>& stats) {
   std::map<DevKey, const IoDeviceStat*> by_dev;
   for (const IoDeviceStat& d : stats) by_dev[{d.major, d.minor}] = &d;
-  std::string out;
+  std::vector<DiskCounters> out;
   for (std::string_view line : SplitLines(host_diskstats)) {
     auto f = SplitFields(line);
     if (f.size() < 3) continue;
     auto major = ParseU64(f[0]);
     auto minor = ParseU64(f[1]);
     if (!major || !minor || *major > UINT32_MAX || *minor > UINT32_MAX) continue;
-    auto it = by_dev.find({static_cast<uint32_t>(*major), static_cast<uint32_t>(*minor)});
+    DiskCounters disk;
+    disk.major = static_cast<uint32_t>(*major);
+    disk.minor = static_cast<uint32_t>(*minor);
+    disk.name = std::string(f[2]);
+    disk.host_fields = f.size() - 3;
+    auto it = by_dev.find({disk.major, disk.minor});
     // Every host device is listed, at zero until the container uses it:
     // block devices are visible in the container (/sys/block), and a
     // device appearing on first I/O would look like a hotplug to monitors.
     static const IoDeviceStat kIdle;
     const IoDeviceStat& d = it == by_dev.end() ? kIdle : *it->second;
-    using ull = unsigned long long;
-    // The ms fields are (unsigned int) in diskstats_show: they wrap there too.
+    // The ms fields are (unsigned int) in the kernel: they wrap there too.
     const auto read_ms = static_cast<uint32_t>(d.read_ms.value_or(0));
     const auto write_ms = static_cast<uint32_t>(d.write_ms.value_or(0));
     const uint32_t busy_ms = read_ms + write_ms;
-    char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "%4u %7u %.*s %llu %llu %llu %u %llu %llu %llu %u %u %u %u %llu %llu %llu %u "
-                  "%llu %u\n",
-                  static_cast<unsigned>(*major), static_cast<unsigned>(*minor), static_cast<int>(f[2].size()), f[2].data(),
-                  static_cast<ull>(d.read_ios), static_cast<ull>(d.read_merged.value_or(0)),
-                  static_cast<ull>(d.read_bytes / 512), read_ms,
-                  static_cast<ull>(d.write_ios), static_cast<ull>(d.write_merged.value_or(0)),
-                  static_cast<ull>(d.write_bytes / 512), write_ms,
-                  0u,                // in flight
-                  busy_ms, busy_ms,  // io_ticks and time in queue: service time
-                  static_cast<ull>(d.discard_ios), 0ull,
-                  static_cast<ull>(d.discard_bytes / 512), 0u,  // discard merges, ms
-                  0ull, 0u);                                    // flushes, ms
-    out += buf;
+    disk.fields = {d.read_ios, d.read_merged.value_or(0), d.read_bytes / 512, read_ms,
+                   d.write_ios, d.write_merged.value_or(0), d.write_bytes / 512, write_ms,
+                   0,                 // in flight
+                   busy_ms, busy_ms,  // io_ticks and time in queue: service time
+                   d.discard_ios, 0, d.discard_bytes / 512, 0,  // discard merges, ms
+                   0, 0};                                       // flushes, ms
+    out.push_back(std::move(disk));
   }
   return out;
+}
+
+std::string RenderDiskstats(const std::vector<DiskCounters>& disks) {
+  std::string out;
+  for (const DiskCounters& d : disks) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%4u %7u ", d.major, d.minor);
+    out += buf;
+    out += d.name;
+    for (uint64_t v : d.fields) {
+      out += ' ';
+      out += std::to_string(v);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::string RenderDiskstats(std::string_view host_diskstats,
+                            const std::vector<IoDeviceStat>& stats) {
+  return RenderDiskstats(ComputeDiskCounters(host_diskstats, stats));
 }
 
 }  // namespace prochook

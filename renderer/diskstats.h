@@ -5,6 +5,8 @@
 // io_service_time/io_merged files where present. v2: io.stat.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,8 +48,26 @@ std::vector<IoDeviceStat> ParseIoStat(std::string_view text);
 // counters nor io.stat can be read.
 Result<std::vector<IoDeviceStat>> ReadIoStats(const CgroupDir& cg, FileReader& reader = OpenEachTimeReader());
 
-// Pure. One line per well-formed host_diskstats line (host order, host
+// One device of the host's /proc/diskstats with the container's counters:
+// the fields after the name, in Documentation/block/stat.rst's order (the
+// same values /sys/block/<dev>/stat shows).
+inline constexpr size_t kDiskFields = 17;
+struct DiskCounters {
+  uint32_t major = 0, minor = 0;
+  std::string name;
+  std::array<uint64_t, kDiskFields> fields{};
+  // How many fields the host's line has after the name: 11 (before Linux
+  // 4.18), 15 (discards, 4.18) or 17 (flushes, 5.5).
+  size_t host_fields = kDiskFields;
+};
+
+// Pure. One entry per well-formed host_diskstats line (host order, host
 // name) with the device's counters from `stats`, zeros if it has none.
+std::vector<DiskCounters> ComputeDiskCounters(std::string_view host_diskstats,
+                                              const std::vector<IoDeviceStat>& stats);
+
+// Pure. block/genhd.c diskstats_show's lines.
+std::string RenderDiskstats(const std::vector<DiskCounters>& disks);
 std::string RenderDiskstats(std::string_view host_diskstats,
                             const std::vector<IoDeviceStat>& stats);
 

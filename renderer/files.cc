@@ -10,6 +10,7 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "renderer/block_stat.h"
 #include "renderer/cpu_usage.h"
 #include "renderer/cpuinfo.h"
 #include "renderer/diskstats.h"
@@ -280,17 +281,47 @@ void ContainerRenderer::AddLoadavg(const std::optional<TaskSample>& tasks, int64
   out.push_back({"loadavg", RenderLoadavg(load_, *tasks)});
 }
 
+// diskstats and the block devices' stat files, from one read of the host's
+// diskstats and of the container's I/O counters, so that they agree.
 void ContainerRenderer::AddDiskstats(std::vector<RenderedFile>& out) {
-  if (!Wants("diskstats")) return;
+  const bool diskstats = Wants("diskstats");
+  if (!diskstats && !Wants("sys-block")) return;
   auto text = reader_.Read(host_.proc + "/diskstats");
   if (!text) {
-    out.push_back({"diskstats", text.error()});
-  } else if (!Cgroup("blkio").present()) {
-    out.push_back({"diskstats", *text});  // no I/O accounting: the host's view
-  } else {
-    auto io = ReadIoStats(Cgroup("blkio"), reader_);
-    out.push_back({"diskstats", io ? Result<std::string>(RenderDiskstats(*text, *io))
-                                   : Result<std::string>(io.error())});
+    if (diskstats) out.push_back({"diskstats", text.error()});
+    return;  // the stat files keep their last content (none at first)
+  }
+  if (!Cgroup("blkio").present()) {
+    // No I/O accounting: the host's view, and its own stat files.
+    if (diskstats) out.push_back({"diskstats", *text});
+    return;
+  }
+  auto io = ReadIoStats(Cgroup("blkio"), reader_);
+  Result<std::vector<DiskCounters>> disks =
+      io ? Result<std::vector<DiskCounters>>(ComputeDiskCounters(*text, *io)) : io.error();
+  if (diskstats) {
+    out.push_back({"diskstats", disks ? Result<std::string>(RenderDiskstats(*disks))
+                                      : Result<std::string>(disks.error())});
+  }
+  if (Wants("sys-block")) AddBlockStats(*text, disks, out);
+}
+
+// The devices are chosen on the first call: none when the counters cannot
+// be read then (nothing is mounted for them, so nothing is written later).
+// A device the host no longer lists keeps its last content (its sysfs entry
+// is gone with it).
+void ContainerRenderer::AddBlockStats(std::string_view host_diskstats,
+                                      const Result<std::vector<DiskCounters>>& disks,
+                                      std::vector<RenderedFile>& out) {
+  if (!block_devices_) block_devices_ = disks ? SelectBlockDevices(host_diskstats) : std::vector<std::string>{};
+  for (const std::string& name : *block_devices_) {
+    const std::string path = "sys-block/" + name;
+    if (!disks) {
+      out.push_back({path, disks.error()});
+      continue;
+    }
+    auto it = std::find_if(disks->begin(), disks->end(), [&](const DiskCounters& d) { return d.name == name; });
+    if (it != disks->end()) out.push_back({path, RenderBlockStat(*it)});
   }
 }
 

@@ -14,6 +14,7 @@
 #include "common/reader.h"
 #include "common/result.h"
 #include "renderer/cpu_view.h"
+#include "renderer/diskstats.h"
 #include "renderer/loadavg.h"
 #include "renderer/memory.h"
 #include "renderer/stat.h"
@@ -42,7 +43,8 @@ class ContainerRenderer {
 
   // Renders the files of record.files ("pressure" yields pressure-cpu,
   // -memory, -io where the cgroup has PSI; "sys-cpu" yields
-  // sys-cpu/{online,possible,present,offline,enabled}; "uptime" only with the container
+  // sys-cpu/{online,possible,present,offline,enabled}; "sys-block" yields
+  // sys-block/<device> (block_stat.h); "uptime" only with the container
   // clock); cpuinfo only on the first call, when the CPU view changed and
   // every kCpuinfoEvery calls. now_ms is CLOCK_MONOTONIC.
   std::vector<RenderedFile> Render(int64_t now_ms);
@@ -52,6 +54,10 @@ class ContainerRenderer {
   void Resume(std::string_view previous_stat) { stat_.Seed(ParseHostStat(previous_stat)); }
   // The same for /proc/vmstat's counters.
   void ResumeVmstat(std::string_view previous_vmstat) { vmstat_.Seed(previous_vmstat); }
+
+  // Serves these block devices' stat files (sys-block/<name>) rather than
+  // choosing them anew: a restarted renderer keeps those mounted.
+  void KeepBlockDevices(std::vector<std::string> names) { block_devices_ = std::move(names); }
 
   // The CPU view of the last Render.
   const CpuView& view() const { return view_; }
@@ -75,6 +81,8 @@ class ContainerRenderer {
   void AddStatAndUptime(const std::optional<TaskSample>& tasks, std::vector<RenderedFile>& out);
   void AddLoadavg(const std::optional<TaskSample>& tasks, int64_t now_ms, std::vector<RenderedFile>& out);
   void AddDiskstats(std::vector<RenderedFile>& out);
+  void AddBlockStats(std::string_view host_diskstats, const Result<std::vector<DiskCounters>>& disks,
+                     std::vector<RenderedFile>& out);
   void AddPressure(std::vector<RenderedFile>& out);
   void AddSysCpu(std::vector<RenderedFile>& out);
 
@@ -89,6 +97,8 @@ class ContainerRenderer {
   static constexpr int kCpuinfoEvery = 10;
   std::optional<std::vector<int>> cpuinfo_view_;
   int cpuinfo_age_ = 0;
+  // The devices whose stat files are served, chosen on the first Render.
+  std::optional<std::vector<std::string>> block_devices_;
   CpuView view_;
   StatState stat_;
   VmstatState vmstat_;

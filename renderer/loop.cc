@@ -1,5 +1,6 @@
 #include "renderer/loop.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <poll.h>
@@ -28,6 +29,20 @@
 namespace prochook {
 namespace {
 
+// The block devices an earlier renderer of this container served (the
+// files of its sys-block directory), or nullopt if it served none.
+std::optional<std::vector<std::string>> ListBlockStats(const std::string& dir) {
+  DIR* d = ::opendir((dir + "/sys-block").c_str());
+  if (d == nullptr) return std::nullopt;
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_type == DT_REG) names.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 // Renders every file into its store. A file that fails keeps its last good
 // content; the error is logged once per change of message.
 class Refresher {
@@ -36,6 +51,7 @@ class Refresher {
       : dir_(std::move(state_dir)), renderer_(record) {
     if (auto previous = ReadFile(dir_ + "/stat"); previous) renderer_.Resume(*previous);
     if (auto previous = ReadFile(dir_ + "/vmstat"); previous) renderer_.ResumeVmstat(*previous);
+    if (auto devices = ListBlockStats(dir_)) renderer_.KeepBlockDevices(std::move(*devices));
   }
 
   // Files that failed are left out of the summary (and keep any earlier

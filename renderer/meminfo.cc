@@ -20,6 +20,42 @@ uint64_t HostValue(const std::vector<MeminfoLine>& host, std::string_view key) {
   return 0;
 }
 
+bool HasLine(const std::vector<MeminfoLine>& host, std::string_view key) {
+  return std::any_of(host.begin(), host.end(), [&](const MeminfoLine& l) { return l.key == key; });
+}
+
+// CommitLimit and Committed_AS (mm/util.c vm_commit_limit,
+// __vm_enough_memory), which sar -r's %commit divides by MemTotal +
+// SwapTotal. The kernel counts commitments host-wide only
+// (vm_committed_as): no cgroup file says what the container's processes
+// have reserved.
+//  - CommitLimit: the host's rule applied to the container's memory. The
+//    kernel's limit is (MemTotal - hugetlb) * overcommit_ratio / 100 (or
+//    overcommit_kbytes) + SwapTotal; the share of RAM it allows is read
+//    back from the host's own lines, so both sysctls are honoured without
+//    another file: container MemTotal * that share + container SwapTotal.
+//  - Committed_AS: what the container has committed and touched: anonymous
+//    and shmem/tmpfs pages (each was charged to the commit count when it
+//    was reserved) plus its swap in use. Reservations it never touched are
+//    not counted (no file has them), so this is a lower bound of what the
+//    kernel would count; never above the host's figure.
+void AddCommitFields(const std::vector<MeminfoLine>& host, const MemorySnapshot& m,
+                     std::map<std::string, uint64_t, std::less<>>& f) {
+  const uint64_t host_total = HostValue(host, "MemTotal");
+  const uint64_t hugetlb = std::min(host_total, HasLine(host, "Hugetlb")
+                                                    ? HostValue(host, "Hugetlb")
+                                                    : HostValue(host, "HugePages_Total") * HostValue(host, "Hugepagesize"));
+  const uint64_t swap_total = f.count("SwapTotal") ? f["SwapTotal"] : HostValue(host, "SwapTotal");
+  const uint64_t host_allowed = SatSub(HostValue(host, "CommitLimit"), HostValue(host, "SwapTotal"));
+  const uint64_t host_ram = host_total - hugetlb;
+  const uint64_t total = f["MemTotal"];
+  const uint64_t allowed =
+      host_ram == 0 ? total : static_cast<uint64_t>(static_cast<unsigned __int128>(total) * host_allowed / host_ram);
+  f["CommitLimit"] = allowed + swap_total;
+  const uint64_t swap_used = m.swap_usage ? SatSub(swap_total, f["SwapFree"]) : 0;
+  f["Committed_AS"] = std::min(HostValue(host, "Committed_AS"), f["AnonPages"] + f["Shmem"] + swap_used);
+}
+
 // Every field the container's cgroup accounts for, in kB. Fields that are
 // per-host usage the cgroup cannot split (Buffers, Mlocked, Bounce, ...)
 // are 0: the host's figure would describe other containers.
@@ -84,6 +120,10 @@ std::map<std::string, uint64_t, std::less<>> ContainerFields(
     f["SwapTotal"] = swap_total;
     f["SwapFree"] = swap_total - std::min(swap_total, *m.swap_usage / 1024);
   }
+  AddCommitFields(host, m, f);
+  // Memory the hypervisor took from the host (virtio balloon): not the
+  // container's, and it can exceed its MemTotal.
+  f["Balloon"] = 0;
   return f;
 }
 

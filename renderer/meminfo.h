@@ -31,8 +31,9 @@ std::optional<uint64_t> ContainerMemTotalKb(const std::vector<MeminfoLine>& host
                                             const std::optional<MemorySnapshot>& memory);
 
 // The container's /proc/meminfo. Host lines keep their order; the fields the
-// cgroup accounts for are replaced, host-wide properties (Vmalloc*,
-// HugePages_*, DirectMap*, Commit*) pass through. With no memory cgroup, or
+// cgroup accounts for are replaced, CommitLimit and Committed_AS are
+// scaled to the container (meminfo.cc says how), Balloon is 0, host-wide
+// properties (Vmalloc*, HugePages_*, Hugetlb, DirectMap*) pass through. With no memory cgroup, or
 // a limit at or above the host's MemTotal, the host's values are the
 // container's: the container may use all of the host's memory.
 std::string RenderMeminfo(const std::vector<MeminfoLine>& host,

@@ -13,6 +13,7 @@
 
 #include "common/io.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "renderer/files.h"
 #include "tests/testing.h"
 
@@ -73,7 +74,7 @@ ContainerRecord Record() {
   r.pid = 4242;
   r.pid_start = 500000;
   r.files = {"meminfo", "cpuinfo", "stat", "uptime", "loadavg", "diskstats",
-             "swaps", "pressure", "sys-cpu", "vmstat"};
+             "swaps", "pressure", "sys-cpu", "vmstat", "sys-block"};
   return r;
 }
 
@@ -373,6 +374,14 @@ TEST_CASE("ContainerRenderer v2 over files the 6.1 kernel wrote (the VM lane's g
   // (vdb, loop*) listed with nothing of the container's.
   CHECK(f.at("diskstats").find(" 254       0 vda 24 0 18408 0 8 0 16384 0 ") != std::string::npos);
   CHECK(f.at("diskstats").find(" 254      16 vdb 0 0 0 0 0 0 0 0 ") != std::string::npos);
+  // iostat's files: the same counters, in sysfs's layout, for every device.
+  CHECK(f.at("sys-block/vda") ==
+        "      24        0    18408        0        8        0    16384        0        0        0        0"
+        "        0        0        0        0        0        0\n");
+  CHECK(f.at("sys-block/vdb").find_first_not_of(" 0\n") == std::string::npos);
+  size_t devices = 0;
+  for (const auto& [path, content] : f) devices += path.rfind("sys-block/", 0) == 0;
+  CHECK(devices == SplitLines(f.at("diskstats")).size());
   // Two threads in cgroup.threads, one of them running; the last pid is
   // in the container's pid namespace (NSpid 249 -> 27).
   CHECK(std::regex_search(f.at("loadavg"), std::regex(" 1/2 [0-9]+\n$")));
@@ -385,4 +394,46 @@ TEST_CASE("ContainerRenderer v2 over files the 6.1 kernel wrote (the VM lane's g
   CHECK(f.at("vmstat").find("\npgpgin 9204\npgpgout 8192\npswpin 0\npswpout 0\n") != std::string::npos);
   CHECK(f.at("vmstat").find("\npgfault 2498\npgmajfault 10\n") != std::string::npos);
   CHECK(f.at("vmstat").rfind("nr_free_pages " + std::to_string((262144 - 68874240 / 1024) / 4) + "\n", 0) == 0);
+}
+
+TEST_CASE("ContainerRenderer: the block devices served are chosen once, and kept by a restarted renderer") {
+  TempDir t;
+  auto files = HostFiles();
+  files.merge(std::map<std::string, std::string>{
+      {"v1/blkio/ct/blkio.throttle.io_serviced_recursive", "254:0 Read 3\n254:0 Write 2\nTotal 5\n"},
+      {"v1/blkio/ct/blkio.throttle.io_service_bytes_recursive", "254:0 Read 4096\n254:0 Write 8192\nTotal 12288\n"},
+  });
+  t.Write(files);
+  ContainerRecord r = Record();
+  r.files = {"sys-block"};
+  r.cgroups["blkio"] = {1, t.path() + "/v1/blkio/ct", t.path() + "/v1/blkio"};
+  ContainerRenderer renderer(r, {t.path() + "/proc", t.path() + "/sys"});
+  auto first = RenderAll(renderer, 0);
+  REQUIRE(first.size() == 1);
+  CHECK(first.at("sys-block/vda").rfind("       3        0        8        0        2        0       16 ", 0) == 0);
+
+  // A device the host adds later has no mount: it is not rendered.
+  const std::string host = files.at("proc/diskstats");
+  t.Write({{"proc/diskstats", host + " 254      16 vdb 1 0 8 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"}});
+  auto second = RenderAll(renderer, 1000);
+  CHECK(second.size() == 1);
+  CHECK(second.count("sys-block/vda") == 1);
+
+  // A renderer started again serves what the first one chose; a device the
+  // host no longer lists keeps its last content (no file, no error).
+  ContainerRenderer again(r, {t.path() + "/proc", t.path() + "/sys"});
+  again.KeepBlockDevices({"vdb", "sdq"});
+  auto third = RenderAll(again, 2000);
+  CHECK(third.size() == 1);
+  CHECK(third.count("sys-block/vdb") == 1);
+  for (RenderedFile& f : again.Render(3000)) CHECK(f.content.ok());
+
+  // Counters unreadable at the first render: no device is served, then or
+  // later (nothing was mounted for them).
+  ContainerRecord late_record = r;
+  late_record.cgroups["blkio"].dir = t.path() + "/v1/blkio/late";
+  ContainerRenderer late(late_record, {t.path() + "/proc", t.path() + "/sys"});
+  CHECK(late.Render(0).empty());
+  t.Write({{"v1/blkio/late/blkio.throttle.io_serviced_recursive", "254:0 Read 3\nTotal 3\n"}});
+  CHECK(late.Render(1000).empty());
 }

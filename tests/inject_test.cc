@@ -155,3 +155,27 @@ TEST_CASE("ApplyMounts: a refusal after a mount detaches it again and says nothi
   CHECK_FALSE(left);
   CHECK(child.Read(rootfs, "a") == "original\n");
 }
+
+TEST_CASE("ApplyMounts skips a missing target marked skip_if_missing, and still refuses one on the wrong filesystem") {
+  if (SkipUnlessRoot()) return;
+  Fixture f;
+  const std::string& rootfs = f.rootfs;
+  NamespacedChild child(rootfs);
+  bool left = false;
+  MountPlan gone = f.Plan("sys/devices/virtual/block/loop9/stat", SYSFS_MAGIC);
+  gone.skip_if_missing = true;
+  auto r = ApplyMounts(child.pidfd(), rootfs, {gone, f.Plan("a")}, &left);
+  REQUIRE_MESSAGE(r.ok(), r.error().message());
+  CHECK(*r == 1);  // what the hook logs as served
+  CHECK(child.Read(rootfs, "a") == "ours\n");
+
+  // "b" exists, on tmpfs: refused like any target, and "a" undone.
+  NamespacedChild other(rootfs);
+  MountPlan wrong = f.Plan("b", SYSFS_MAGIC);
+  wrong.skip_if_missing = true;
+  r = ApplyMounts(other.pidfd(), rootfs, {f.Plan("a"), wrong}, &left);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message().find("b is not a sysfs file") != std::string::npos);
+  CHECK_FALSE(left);
+  CHECK(other.Read(rootfs, "a") == "original\n");
+}

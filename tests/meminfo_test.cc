@@ -10,7 +10,8 @@ using namespace prochook;
 
 namespace {
 
-// /proc/meminfo of this project's machine (kernel 6.18), verbatim.
+// /proc/meminfo of this project's machine (kernel 6.18) with 4 GiB of swap
+// (SwapTotal, SwapFree and CommitLimit as the kernel shows them then).
 constexpr char kHostMeminfo[] =
     "MemTotal:       24683620 kB\n"
     "MemFree:        23866800 kB\n"
@@ -45,7 +46,7 @@ constexpr char kHostMeminfo[] =
     "NFS_Unstable:          0 kB\n"
     "Bounce:                0 kB\n"
     "WritebackTmp:          0 kB\n"
-    "CommitLimit:    12341808 kB\n"
+    "CommitLimit:    16536108 kB\n"
     "Committed_AS:     308716 kB\n"
     "VmallocTotal:   34359738367 kB\n"
     "VmallocUsed:       14572 kB\n"
@@ -95,6 +96,15 @@ void CheckWithinTotal(const std::map<std::string, uint64_t>& f) {
   }
   CHECK(f.at("MemFree") <= f.at("MemAvailable"));
   CHECK(f.at("SwapFree") <= f.at("SwapTotal"));
+}
+
+// text with the kB line `key` set to value.
+std::string WithLine(const std::string& text, const std::string& key, uint64_t value) {
+  auto lines = ParseMeminfo(text);
+  for (auto& l : lines) {
+    if (l.key == key) l.value = value;
+  }
+  return FormatMeminfo(lines);
 }
 
 }  // namespace
@@ -191,4 +201,49 @@ TEST_CASE("RenderMeminfo fits libuv's 4 KiB read buffer with every kernel line")
   const std::string out = RenderMeminfo(ParseMeminfo(kHostMeminfo), Limited(256 * kMiB, 100 * kMiB));
   CHECK(out.size() < 4096);  // libuv reads /proc/meminfo into 4 KiB, once
   CHECK(out.size() == std::string(kHostMeminfo).size());  // same lines, same widths
+}
+
+TEST_CASE("RenderMeminfo: CommitLimit and Committed_AS are the container's, so sar's %commit is") {
+  // overcommit_ratio 50: the host allows 12341808 kB of RAM + 4194300 of swap.
+  MemorySnapshot m = Limited(256 * kMiB, 100 * kMiB);
+  auto f = Fields(RenderMeminfo(ParseMeminfo(kHostMeminfo), m));
+  // No swap accounting: the host's swap; half the container's RAM.
+  CHECK(f.at("CommitLimit") == 131071 + 4194300);
+  // anon 20 MiB + shmem 8 MiB, not the host's 308716 kB.
+  CHECK(f.at("Committed_AS") == 28 * 1024);
+  // sar -r: %commit = Committed_AS / (MemTotal + SwapTotal).
+  CHECK(100.0 * f.at("Committed_AS") / (f.at("MemTotal") + f.at("SwapTotal")) < 100.0);
+
+  // The container's swap: in the limit, and what it swapped out counts.
+  m.swap_limit = 100 * kMiB;
+  m.swap_usage = 30 * kMiB;
+  f = Fields(RenderMeminfo(ParseMeminfo(kHostMeminfo), m));
+  CHECK(f.at("CommitLimit") == 131071 + 100 * 1024);
+  CHECK(f.at("Committed_AS") == 58 * 1024);
+
+  // Never above the host's own count.
+  m.stat["anon"] = 250 * kMiB;
+  m.swap_usage = 100 * kMiB;
+  f = Fields(RenderMeminfo(ParseMeminfo(kHostMeminfo), m));
+  CHECK(f.at("Committed_AS") == 308716);
+}
+
+TEST_CASE("RenderMeminfo: CommitLimit follows the host's rule (ratio or kbytes, hugetlb pool left out)") {
+  std::string host = kHostMeminfo;
+  // overcommit_kbytes=6170905 (a quarter of RAM), a 2 GiB hugetlb pool:
+  // CommitLimit 6170905 + 4194300, MemTotal minus the pool is what it is a share of.
+  host = WithLine(host, "CommitLimit", 10365205);
+  host = WithLine(host, "Hugetlb", 2097152);
+  auto f = Fields(RenderMeminfo(ParseMeminfo(host), Limited(256 * kMiB, 100 * kMiB)));
+  // 262144 * 6170905 / (24683620 - 2097152)
+  CHECK(f.at("CommitLimit") == 71621 + 4194300);
+}
+
+TEST_CASE("RenderMeminfo: Balloon is 0; the commit figures stay within MemTotal + SwapTotal") {
+  std::string host = kHostMeminfo;
+  host = WithLine(host, "Balloon", 1048576);
+  auto f = Fields(RenderMeminfo(ParseMeminfo(host), Limited(256 * kMiB, 100 * kMiB)));
+  CHECK(f.at("Balloon") == 0);
+  CHECK(f.at("Committed_AS") <= f.at("MemTotal") + f.at("SwapTotal"));
+  CHECK(f.at("CommitLimit") <= f.at("MemTotal") + f.at("SwapTotal"));
 }

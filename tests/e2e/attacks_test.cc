@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -247,8 +248,10 @@ Placement CheckPlacement(const std::string& mountinfo, const StoreFiles& ours, c
       INFO("on " << p.mount_point << " (" << p.fs_type << ")");
       const bool on_procfs = p.fs_type == "proc" && p.mount_point == root + "/proc" &&
                              m.mount_point.rfind(root + "/proc/", 0) == 0;
+      // The CPU directory, or a block device's stat file (sys-block).
       const bool on_sysfs = p.fs_type == "sysfs" && p.mount_point == root + "/sys" &&
-                            m.mount_point == root + "/sys/devices/system/cpu";
+                            (m.mount_point == root + "/sys/devices/system/cpu" ||
+                             std::regex_match(m.mount_point, std::regex(root + "/sys/devices/.+/block/.+/stat")));
       CHECK((on_procfs || on_sysfs));
     } else if (parent != mounts.end() && ours.Holds(parent->second)) {
       found.kept.insert(m.mount_point);
