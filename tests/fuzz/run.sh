@@ -16,7 +16,8 @@ flags=(-std=c++20 -O1 -g -D_GNU_SOURCE -I. -fno-omit-frame-pointer -fsanitize=ad
        -fno-sanitize-recover=undefined)
 sources=(common/io.cc common/log.cc common/text.cc
          oci/json.cc oci/state.cc oci/config.cc oci/options.cc oci/config_edit.cc oci/engine_config.cc
-         hook/cgroups.cc common/mountinfo.cc common/proc.cc state/record.cc state/state_dir.cc
+         hook/cgroups.cc common/mountinfo.cc common/proc.cc common/timens.cc
+         state/record.cc state/state_dir.cc
          renderer/meminfo.cc renderer/memory.cc renderer/cpu_view.cc renderer/cpuinfo.cc
          renderer/cpu_usage.cc renderer/stat.cc renderer/uptime.cc renderer/tasks.cc
          renderer/diskstats.cc renderer/swaps.cc renderer/pressure.cc renderer/vmstat.cc
