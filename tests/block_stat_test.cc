@@ -25,9 +25,14 @@ constexpr char kLoop0Stat[] =
     "    1081        0    20991     1078     3952     1495   108082    11506        0     8724    21332"
     "        0        0        0        0     3202     8746\n";
 
+// The numbers of a line; one that does not parse is a failure, not UB.
 std::vector<uint64_t> Numbers(std::string_view text) {
   std::vector<uint64_t> out;
-  for (std::string_view f : SplitFields(text)) out.push_back(*ParseU64(f));
+  for (std::string_view f : SplitFields(Trim(text))) {
+    auto v = ParseU64(f);
+    REQUIRE_MESSAGE(v.has_value(), "not a number: \"" << std::string(f) << "\"");
+    out.push_back(*v);
+  }
   return out;
 }
 
