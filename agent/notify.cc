@@ -45,7 +45,7 @@ std::optional<bool> Compat32(const struct seccomp_data& d) {
 int64_t CallerUptime(pid_t pid) {
   struct timespec now;
   ::clock_gettime(CLOCK_BOOTTIME, &now);
-  static const ClockOffset own = BoottimeOffset(0);  // ours never changes
+  const ClockOffset own = OwnBoottimeOffset();
   const ClockOffset caller = BoottimeOffset(pid);
   int64_t sec = now.tv_sec - own.sec + caller.sec;
   int64_t nsec = now.tv_nsec - own.nsec + caller.nsec;

@@ -23,7 +23,7 @@ Result<uint64_t> ParseStartTime(std::string_view stat) {
 Result<uint64_t> HostStartTime(std::string_view stat) {
   TRY_ASSIGN(uint64_t shown, ParseStartTime(stat), "start time");
   static const int64_t ticks = ::sysconf(_SC_CLK_TCK);
-  return shown - static_cast<uint64_t>(OffsetTicks(BoottimeOffset(0), ticks));
+  return shown - static_cast<uint64_t>(OffsetTicks(OwnBoottimeOffset(), ticks));
 }
 
 Result<uint64_t> ReadProcessStartTime(pid_t pid) {

@@ -49,7 +49,34 @@ bool HasMonotonicOffset() {
   return false;
 }
 
+// This process's own boottime offset, read once: it changes only through
+// the functions below that move the process, which forget it.
+std::optional<ClockOffset> g_own_offset;
+
+// unshare(CLONE_NEWTIME), the new namespace's offsets written (allowed
+// only before any process is in it), then this process moved into it
+// (single-threaded: setns(2)), and so its children. Not by execve alone:
+// on older kernels (Debian 12's 6.1) execve does not move a process, and
+// one whose clock is not its children's cannot start threads (EINVAL: Go's
+// runtime in runc aborts).
+Result<> EnterNewTimeNamespace(const std::string& offsets) {
+  if (::unshare(CLONE_NEWTIME) != 0) return Error::Sys("unshare(CLONE_NEWTIME)");
+  g_own_offset.reset();
+  UniqueFd file(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
+  if (!file.valid()) return Error::Sys("open /proc/self/timens_offsets");
+  TRY(WriteAll(file.get(), offsets), "write /proc/self/timens_offsets");
+  UniqueFd ns(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
+  if (!ns.valid()) return Error::Sys("open /proc/self/ns/time_for_children");
+  if (::setns(ns.get(), CLONE_NEWTIME) != 0) return Error::Sys("entering the new time namespace");
+  return Ok{};
+}
+
 }  // namespace
+
+ClockOffset OwnBoottimeOffset() {
+  if (!g_own_offset) g_own_offset = BoottimeOffset(0);
+  return *g_own_offset;
+}
 
 ClockOffset ParseBoottimeOffset(std::string_view text) {
   for (std::string_view line : SplitLines(text)) {
@@ -80,45 +107,25 @@ Result<bool> JoinTimeNamespace(int pidfd, pid_t pid) {
   if (::setns(pidfd, CLONE_NEWTIME) != 0) {
     return Error::Sys("joining the time namespace of process " + std::to_string(pid));
   }
+  g_own_offset.reset();
   return true;
 }
 
 Result<bool> EnterHostClock() {
-  if (BoottimeOffset(0) == ClockOffset{} && !HasMonotonicOffset()) return false;
-  if (::unshare(CLONE_NEWTIME) != 0) return Error::Sys("unshare(CLONE_NEWTIME)");
-  static constexpr char kZero[] = "monotonic 0 0\nboottime 0 0\n";
-  UniqueFd offsets(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
-  if (!offsets.valid()) return Error::Sys("open /proc/self/timens_offsets");
-  if (::write(offsets.get(), kZero, sizeof kZero - 1) != static_cast<ssize_t>(sizeof kZero - 1)) {
-    return Error::Sys("write /proc/self/timens_offsets");
-  }
-  UniqueFd ns(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
-  if (!ns.valid()) return Error::Sys("open /proc/self/ns/time_for_children");
-  if (::setns(ns.get(), CLONE_NEWTIME) != 0) return Error::Sys("joining a time namespace with the host's clock");
+  if (OwnBoottimeOffset() == ClockOffset{} && !HasMonotonicOffset()) return false;
+  TRY(EnterNewTimeNamespace("monotonic 0 0\nboottime 0 0\n"), "a time namespace with the host's clock");
   return true;
 }
 
 Result<ClockOffset> UnshareTimeNamespaceFromNow() {
   // Offsets are against the host's clock: a process whose own clock is
-  // shifted (nested) undoes its own offset, read before the unshare.
-  const ClockOffset own = BoottimeOffset(0);
-  if (::unshare(CLONE_NEWTIME) != 0) return Error::Sys("unshare(CLONE_NEWTIME)");
+  // shifted (nested) undoes its own offset.
+  const ClockOffset own = OwnBoottimeOffset();
   struct timespec now;
   ::clock_gettime(CLOCK_BOOTTIME, &now);
   int64_t host_ns = (static_cast<int64_t>(now.tv_sec) - own.sec) * 1000000000 + now.tv_nsec - own.nsec;
   const ClockOffset offset{-(host_ns / 1000000000), 0};
-  const std::string line = "boottime " + std::to_string(offset.sec) + " 0\n";
-  UniqueFd fd(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
-  if (!fd.valid()) return Error::Sys("open /proc/self/timens_offsets");
-  if (::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-    return Error::Sys("write /proc/self/timens_offsets");
-  }
-  // And this process too: on older kernels (Debian 12's 6.1) execve does
-  // not move it there, and a process whose clock is not its children's
-  // cannot start threads (EINVAL: Go's runtime in runc aborts).
-  UniqueFd ns(::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC));
-  if (!ns.valid()) return Error::Sys("open /proc/self/ns/time_for_children");
-  if (::setns(ns.get(), CLONE_NEWTIME) != 0) return Error::Sys("entering the new time namespace");
+  TRY(EnterNewTimeNamespace("boottime " + std::to_string(offset.sec) + " 0\n"), "the container's clock");
   return offset;
 }
 

@@ -35,6 +35,10 @@ ClockOffset ParseBoottimeOffset(std::string_view text);
 // without time namespaces.
 ClockOffset BoottimeOffset(pid_t pid = 0);
 
+// This process's own boottime offset (BoottimeOffset(0)), read once and
+// read again only after one of the functions here moved the process.
+ClockOffset OwnBoottimeOffset();
+
 // Pure. The offset in clock ticks (proc(5) starttime units), exact for
 // offsets in whole 1/ticks_per_second steps (prochook writes whole seconds).
 int64_t OffsetTicks(ClockOffset offset, int64_t ticks_per_second);
