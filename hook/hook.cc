@@ -109,6 +109,7 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
   record.interval_ms = options.interval.count();
   // Idle mode never refreshes more often than the interval itself.
   record.idle_ms = options.idle.count() == 0 ? 0 : std::max(options.idle.count(), record.interval_ms);
+  record.fresh_reads = options.fresh_reads;
   TRY(deadline.Check("locating cgroups"), "hook deadline");
   TRY_ASSIGN(record.cgroups, LoadCgroups(state.pid), "locating cgroups");
   if (!PidfdAlive(init.pidfd.get())) return Error::Msg("the container init exited");

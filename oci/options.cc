@@ -88,6 +88,7 @@ Options ParseOptions(const std::map<std::string, std::string>& annotations) {
   ParseChoice(annotations, kAnnotationSwap, "zero", "show", &o.show_swap, &o.warnings);
   ParseChoice(annotations, kAnnotationUptime, "host", "container", &o.container_uptime,
               &o.warnings);
+  ParseChoice(annotations, kAnnotationFirstRead, "periodic", "fresh", &o.fresh_reads, &o.warnings);
   ParseChoice(annotations, kAnnotationSysinfo, "off", "on", &o.sysinfo, &o.warnings);
   ParseChoice(annotations, kAnnotationTimens, "off", "on", &o.timens, &o.warnings);
   return o;

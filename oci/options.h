@@ -19,6 +19,7 @@ inline constexpr char kAnnotationCpuView[] = "io.prochook.cpu-view";
 inline constexpr char kAnnotationSwap[] = "io.prochook.swap";
 inline constexpr char kAnnotationUptime[] = "io.prochook.uptime";
 inline constexpr char kAnnotationIdle[] = "io.prochook.idle";
+inline constexpr char kAnnotationFirstRead[] = "io.prochook.first-read";
 inline constexpr char kAnnotationSysinfo[] = "io.prochook.sysinfo";
 inline constexpr char kAnnotationTimens[] = "io.prochook.timens";
 
@@ -38,6 +39,10 @@ struct Options {
   // io.prochook.idle=30s|off: files nobody read for this long are refreshed
   // only this often (and at once when read again); 0 = off.
   std::chrono::milliseconds idle{10000};
+  // io.prochook.first-read=fresh|periodic: in idle mode, the first read
+  // after a quiet spell waits for a refresh (fresh), or gets content up to
+  // one idle period old (periodic: no read gate).
+  bool fresh_reads = true;
   FailPolicy policy = FailPolicy::kOpen;
   std::vector<std::string> files = AllFileNames();  // io.prochook.files=meminfo,stat,...
   bool cpu_view_quota = true;   // io.prochook.cpu-view=cpuset|quota (cpuset+quota)

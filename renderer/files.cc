@@ -270,6 +270,13 @@ void ContainerRenderer::AddStatAndUptime(const std::optional<TaskSample>& tasks,
   }
 }
 
+void ContainerRenderer::SampleLoad(int64_t now_ms) {
+  if (!Wants("loadavg")) return;
+  if (const std::optional<TaskSample> tasks = SampleContainerTasks()) {
+    load_.Sample(tasks->running + tasks->uninterruptible, now_ms);
+  }
+}
+
 void ContainerRenderer::AddLoadavg(const std::optional<TaskSample>& tasks, int64_t now_ms,
                                    std::vector<RenderedFile>& out) {
   if (!Wants("loadavg")) return;

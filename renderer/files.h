@@ -49,6 +49,10 @@ class ContainerRenderer {
   // every kCpuinfoEvery calls. now_ms is CLOCK_MONOTONIC.
   std::vector<RenderedFile> Render(int64_t now_ms);
 
+  // Samples the container's tasks into the load average without rendering
+  // anything: what an unread container needs between refreshes.
+  void SampleLoad(int64_t now_ms);
+
   // Continues from the /proc/stat an earlier renderer of this container
   // wrote (after a restart): counters never go backwards across renderers.
   void Resume(std::string_view previous_stat) { stat_.Seed(ParseHostStat(previous_stat)); }

@@ -30,6 +30,10 @@ void Heartbeat::Beat(bool wrote_any, const std::vector<std::string>& problems) {
   }
 }
 
+void Heartbeat::Alive() {
+  if (dir_fd_.valid()) ::futimens(dir_fd_.get(), nullptr);
+}
+
 void Heartbeat::Publish(const std::vector<std::string>& problems) {
   const std::string path = dir_ + "/" + kProblemsFile;
   published_ = problems;

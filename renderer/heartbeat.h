@@ -25,6 +25,10 @@ class Heartbeat {
   // no system call the sandbox denies (no rename: the file is updated in
   // place like the served ones).
   void Beat(bool wrote_any, const std::vector<std::string>& problems);
+  // The renderer lives but had nothing to write (an unread container with
+  // a read gate): the directory's mtime moves all the same, so `prochook
+  // ps` and repair see it alive.
+  void Alive();
 
  private:
   void Publish(const std::vector<std::string>& problems);

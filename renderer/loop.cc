@@ -21,6 +21,7 @@
 #include "renderer/files.h"
 #include "renderer/heartbeat.h"
 #include "renderer/own_cgroup.h"
+#include "renderer/read_gate.h"
 #include "renderer/sandbox.h"
 #include "renderer/writer.h"
 #include "state/record.h"
@@ -56,6 +57,18 @@ class Refresher {
 
   // Files that failed are left out of the summary (and keep any earlier
   // content); the rest are written.
+  // What an unread container needs between refreshes: its load average
+  // sampled, as the kernel samples the host's whoever reads it.
+  void SampleLoad() { renderer_.SampleLoad(MonotonicMs()); }
+
+  // The open descriptors of every file written so far (the served ones).
+  std::vector<int> Written() const {
+    std::vector<int> fds;
+    for (const auto& [path, store] : stores_) fds.push_back(store.fd());
+    return fds;
+  }
+  size_t written_count() const { return stores_.size(); }
+
   RenderSummary Refresh() {
     RenderSummary summary;
     for (RenderedFile& file : renderer_.Render(MonotonicMs())) {
@@ -135,6 +148,14 @@ class ReadWatch {
 
 // The refresh loop of one container, from its first refresh until the
 // init exits or a stop signal comes.
+//
+// Idle mode: once nobody has read the files for idle_ms they are no longer
+// refreshed. The read gate (renderer/read_gate.h) holds the next read until
+// a refresh is done, so no read sees old content; meanwhile the load
+// average is sampled once per idle period and the state directory's mtime
+// says the renderer lives. Without a gate (no fanotify, or
+// io.prochook.first-read=periodic) the files are refreshed once per idle
+// period instead and a read wakes the renderer after it is served.
 class ServeLoop {
  public:
   enum class End { kInitExited, kStopped, kFailed };
@@ -147,8 +168,10 @@ class ServeLoop {
     for (bool first = true;; first = false) {
       RefreshIfDue(first);
       // After the first refresh every file is open: from here on the
-      // renderer needs no privilege, and must not run with it.
+      // renderer needs no privilege, and must not run with it. The gate's
+      // group needs it to be made, so it comes first, sandboxed alike.
       if (first) {
+        if (idle_ms() > 0 && record_.fresh_reads) StartGate();
         if (auto s = EnterSandbox(state_dir_, RendererPolicy(state_dir_, record_), ProbeLandlock()); !s) {
           LOG_ERROR("%s: exiting", s.error().message().c_str());
           return End::kFailed;
@@ -162,36 +185,76 @@ class ServeLoop {
  private:
   bool Idle(int64_t now) const { return idle_ms() > 0 && now - last_read_ >= idle_ms(); }
   int64_t idle_ms() const { return record_.idle_ms; }
+  bool gated() const { return gate_ && gate_->running(); }
 
-  // Idle: nobody read the files for idle_ms. Then one refresh every idle_ms
-  // bounds their age; the next read wakes us at once.
+  void StartGate() {
+    written_ = refresher_.written_count();
+    auto gate = ReadGate::Start(refresher_.Written());
+    if (!gate) {
+      LOG_WARN("no read gate (%s): files nobody reads are refreshed once per idle period",
+               gate.error().message().c_str());
+      return;
+    }
+    gate_.emplace(std::move(*gate));
+  }
+
   void RefreshIfDue(bool first) {
     const int64_t now = MonotonicMs();
     // Reads since the last pass (also the one that woke an idle renderer).
     if (reads_.fd() >= 0 && reads_.Drain()) last_read_ = now;
-    if (Idle(now) && now - last_refresh_ < idle_ms()) return;
+    if (refresh_now_) {
+      last_read_ = now;
+    } else if (Idle(now) && gated()) {
+      if (!armed_) {
+        LOG_DEBUG("idle: files gated");
+        gate_->Arm();
+        armed_ = true;
+      }
+      if (now - last_refresh_ >= idle_ms()) {
+        refresher_.SampleLoad();
+        heartbeat_.Alive();
+        last_refresh_ = now;
+      }
+      return;
+    } else if (Idle(now) && now - last_refresh_ < idle_ms()) {
+      return;
+    }
     const RenderSummary done = refresher_.Refresh();
     last_refresh_ = now;
     heartbeat_.Beat(!done.rendered.empty(), done.problems);
+    if (refresh_now_) {
+      refresh_now_ = false;
+      if (gate_) gate_->Done();
+      LOG_DEBUG("refreshed for a read the gate holds (%lld ms)", static_cast<long long>(MonotonicMs() - now));
+    }
     if (first && idle_ms() > 0) reads_.Watch(state_dir_, done.rendered);
+    // A file written for the first time after the gate began is not
+    // marked: reads of it would not wait, so give the gate up.
+    if (gated() && refresher_.written_count() != written_) {
+      LOG_WARN("a file was written for the first time: no read gate from now on");
+      gate_.reset();
+    }
   }
 
   // Sleeps until the next refresh is due. Idle: until the next idle
-  // refresh, since a wakeup per interval with nothing to do costs more than
-  // it seems. Only then is the watch polled, so a read wakes us at once (and
-  // the reader's next read, top's next frame, is current); while files are
-  // read, reads are only counted at each tick: a wakeup per read would cost
-  // more than reads. Returns why the loop must end, if it must.
+  // refresh (or sample), since a wakeup per interval with nothing to do
+  // costs more than it seems; a read wakes us at once (through the gate,
+  // or else the watch, so the reader's next read, top's next frame, is
+  // current). While files are read, reads are only counted at each tick: a
+  // wakeup per read would cost more than reads. Returns why the loop must
+  // end, if it must.
   std::optional<End> WaitForNextTick() {
     next_ += record_.interval_ms;
     int64_t after = MonotonicMs();
     if (next_ < after) next_ = after;  // overran: skip missed ticks, do not burst
     const bool idle = Idle(after);
     if (idle) next_ = std::max(next_, last_refresh_ + idle_ms());
-    const bool watch = idle && reads_.fd() >= 0;
-    struct pollfd fds[3] = {{init_pidfd_, POLLIN, 0}, {sigfd_, POLLIN, 0}, {reads_.fd(), POLLIN, 0}};
+    const bool watch = idle && !gated() && reads_.fd() >= 0;
+    struct pollfd fds[3] = {{init_pidfd_, POLLIN, 0}, {sigfd_, POLLIN, 0}, {-1, POLLIN, 0}};
+    if (gated() && armed_) fds[2].fd = gate_->fd();
+    else if (watch) fds[2].fd = reads_.fd();
     while (after < next_) {
-      int n = ::poll(fds, watch ? 3 : 2, static_cast<int>(next_ - after));
+      int n = ::poll(fds, 3, static_cast<int>(next_ - after));
       if (n < 0 && errno != EINTR) {
         LOG_ERROR("%s", Error::Sys("poll").message().c_str());
         return End::kFailed;
@@ -201,13 +264,31 @@ class ServeLoop {
         return End::kInitExited;
       }
       if (fds[1].revents != 0) return End::kStopped;
-      if (watch && fds[2].revents != 0) {
+      if (fds[2].revents != 0 && (fds[2].fd == reads_.fd() || TakeGateRequest())) {
         next_ = MonotonicMs();
         break;
       }
       after = MonotonicMs();
     }
     return std::nullopt;
+  }
+
+  // What the gate sent: true if the files must be refreshed now (a read
+  // waits, or the gate is gone and the files may be an idle period old).
+  bool TakeGateRequest() {
+    switch (gate_->Take()) {
+      case ReadGate::Request::kNone:
+        return false;
+      case ReadGate::Request::kGone:
+        LOG_WARN("the read gate is gone: files nobody reads are refreshed once per idle period");
+        gate_.reset();
+        break;
+      case ReadGate::Request::kRefresh:
+        break;
+    }
+    armed_ = false;
+    refresh_now_ = true;
+    return true;
   }
 
   const std::string& state_dir_;
@@ -217,6 +298,10 @@ class ServeLoop {
   const int init_pidfd_;
   const int sigfd_;
   ReadWatch reads_;
+  std::optional<ReadGate> gate_;
+  size_t written_ = 0;                // the files the gate marks
+  bool armed_ = false;                // the gate marks them now
+  bool refresh_now_ = false;          // a read waits for this refresh
   int64_t last_read_ = MonotonicMs();
   int64_t last_refresh_ = 0;
   int64_t next_ = MonotonicMs();

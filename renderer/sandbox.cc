@@ -37,6 +37,16 @@ constexpr const char* kAllowed[] = {
     "sched_yield", "getrandom", "statfs", "fstatfs", "signalfd4", "pidfd_open",
 };
 
+// What the read gate calls (renderer/read_gate.h): its pipes, its group,
+// the logger and the allocator. No open of any kind: the only files it
+// ever holds are those the kernel opens for its events. fanotify_mark is in
+// AddGateRules.
+constexpr const char* kGateAllowed[] = {
+    "read", "write", "close", "poll", "ppoll", "clock_gettime", "gettimeofday", "getpid", "gettid",
+    "brk", "munmap", "mremap", "madvise", "futex", "rt_sigreturn", "rt_sigprocmask", "restart_syscall",
+    "exit", "exit_group",
+};
+
 // Denied calls since the last LogDeniedSyscalls, and the last one's number:
 // lock-free, so the SIGSYS handler may update them.
 std::atomic<uint64_t> g_denied_count{0};
@@ -65,25 +75,39 @@ Result<> Allow(scmp_filter_ctx ctx, const char* name, const std::vector<scmp_arg
   return Ok{};
 }
 
-Result<> AddRules(scmp_filter_ctx ctx) {
-  for (const char* name : kAllowed) TRY(Allow(ctx, name), "seccomp");
-  // Signals only to this process: glibc's raise and abort send
-  // tgkill(getpid(), gettid(), sig). As uid 0 without capabilities it could
-  // otherwise signal every uid-0 process; kill, tkill and
-  // pidfd_send_signal stay denied.
+// Rules both processes share: signals only to this process (glibc's raise
+// and abort send tgkill(getpid(), gettid(), sig); as uid 0 without
+// capabilities it could otherwise signal every uid-0 process; kill, tkill
+// and pidfd_send_signal stay denied), and no executable memory (a static
+// binary that loads nothing needs none, and data an attacker planted can
+// never be made executable).
+Result<> AddCommonRules(scmp_filter_ctx ctx) {
   TRY(Allow(ctx, "tgkill", {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid()))}), "seccomp");
-  // No executable memory: a static binary that loads nothing needs none,
-  // and data an attacker planted can never be made executable.
   for (const char* name : {"mmap", "mprotect"}) {
     TRY(Allow(ctx, name, {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}), "seccomp");
   }
+  return Ok{};
+}
+
+Result<> AddRules(scmp_filter_ctx ctx) {
+  for (const char* name : kAllowed) TRY(Allow(ctx, name), "seccomp");
+  TRY(AddCommonRules(ctx), "seccomp");
   // Timestamps only through a descriptor (futimens of the state directory,
   // which says when it last refreshed): Landlock does not govern utimes.
   TRY(Allow(ctx, "utimensat", {SCMP_A1(SCMP_CMP_EQ, 0)}), "seccomp");
   return Ok{};
 }
 
-Result<> ApplySeccomp() {
+Result<> AddGateRules(scmp_filter_ctx ctx) {
+  for (const char* name : kGateAllowed) TRY(Allow(ctx, name), "seccomp");
+  TRY(AddCommonRules(ctx), "seccomp");
+  // Marks through a descriptor only (pathname NULL): no path lookup, so it
+  // can mark nothing but the files the renderer gave it.
+  TRY(Allow(ctx, "fanotify_mark", {SCMP_A4(SCMP_CMP_EQ, 0)}), "seccomp");
+  return Ok{};
+}
+
+Result<> ApplySeccomp(Result<> (*add_rules)(scmp_filter_ctx)) {
 #if defined(__x86_64__)
   struct sigaction sa = {};
   sa.sa_sigaction = OnSigsys;
@@ -95,7 +119,7 @@ Result<> ApplySeccomp() {
 #endif
   scmp_filter_ctx ctx = seccomp_init(deny);
   if (ctx == nullptr) return Error::Msg("seccomp_init failed");
-  Result<> added = AddRules(ctx);
+  Result<> added = add_rules(ctx);
   const int rc = added ? seccomp_load(ctx) : 0;
   seccomp_release(ctx);
   if (!added) return added;
@@ -153,7 +177,7 @@ Result<> EnterSandbox(const std::string& state_dir, const LandlockPolicy& policy
     if (::unlink(marker.c_str()) != 0 && errno != ENOENT) return Error::Sys("sandbox: unlink " + marker);
     TRY(ApplyLandlock(policy, landlock.abi), "sandbox");
   }
-  TRY(ApplySeccomp(), "sandbox");
+  TRY(ApplySeccomp(AddRules), "sandbox");
   if (landlock.abi == 0) {
     TRY_ASSIGN(UniqueFd fd, OpenFile(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644),
                "sandbox: marking the renderer unsandboxed");
@@ -161,6 +185,13 @@ Result<> EnterSandbox(const std::string& state_dir, const LandlockPolicy& policy
     LOG_WARN("unsandboxed: %s: the renderer may write any file uid 0 owns (seccomp still limits its calls and signals)",
              landlock.missing.c_str());
   }
+  return Ok{};
+}
+
+Result<> EnterGateSandbox() {
+  TRY(DropCapabilities(), "gate sandbox");
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Error::Sys("gate sandbox: no_new_privs");
+  TRY(ApplySeccomp(AddGateRules), "gate sandbox");
   return Ok{};
 }
 

@@ -42,6 +42,14 @@ LandlockPolicy RendererPolicy(const std::string& state_dir, const ContainerRecor
 Result<> EnterSandbox(const std::string& state_dir, const LandlockPolicy& policy,
                       const LandlockSupport& landlock);
 
+// The read gate's sandbox (renderer/read_gate.h): no capability,
+// no_new_privs, and a seccomp allowlist without any open, exec, signal to
+// others or path lookup (fanotify_mark only through a descriptor). No
+// Landlock: the kernel opens each reader's file for the gate through the
+// reader's own mounts (the container's), and Landlock, which follows the
+// path, would refuse it, so the kernel would refuse the read.
+Result<> EnterGateSandbox();
+
 // Drops every capability but `keep` (effective and permitted; the
 // bounding set too), for good. The renderer keeps none; the sysinfo agent
 // keeps what writing a caller's memory takes.

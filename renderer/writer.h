@@ -30,6 +30,9 @@ class FileStore {
   // Writes content if it differs from what was last written.
   Result<> Update(std::string_view content);
 
+  // The open file (the read gate marks it through this descriptor).
+  int fd() const { return fd_.get(); }
+
  private:
   FileStore(UniqueFd fd, size_t size) : fd_(std::move(fd)), size_(size) {}
   UniqueFd fd_;

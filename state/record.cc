@@ -14,6 +14,7 @@ std::string SerializeRecord(const ContainerRecord& r) {
   j["rootfs"] = r.rootfs;
   j["interval_ms"] = r.interval_ms;
   j["idle_ms"] = r.idle_ms;
+  j["fresh_reads"] = r.fresh_reads;
   j["files"] = r.files;
   j["cpu_view_quota"] = r.cpu_view_quota;
   j["show_swap"] = r.show_swap;
@@ -62,6 +63,7 @@ Result<ContainerRecord> ParseRecord(std::string_view text) {
     r.cpu_view_quota = j.at("cpu_view_quota").get<bool>();
     r.show_swap = j.at("show_swap").get<bool>();
     r.container_uptime = j.at("container_uptime").get<bool>();
+    r.fresh_reads = j.value("fresh_reads", true);  // absent in the state of earlier versions
     for (const auto& [name, d] : j.at("cgroups").items()) {
       TRY_ASSIGN(int64_t version, IntIn(d, "version", 1, 2), "state.json: cgroups." + name);
       r.cgroups[name] = {static_cast<int>(version), d.at("dir").get<std::string>(),

@@ -43,6 +43,10 @@ struct ContainerRecord {
   // Idle mode: once nobody has read the files for idle_ms, refresh only
   // every idle_ms (and at once on the next read); 0 = always refresh.
   int64_t idle_ms = 10000;
+  // Idle mode: the first read after a quiet spell waits for a refresh (the
+  // read gate, renderer/read_gate.h); false: files are refreshed once per
+  // idle period and a read wakes the renderer after it is served.
+  bool fresh_reads = true;
   std::vector<std::string> files;  // names from the file table ("meminfo")
   bool cpu_view_quota = true;      // CPU view: cpuset limited by the quota
   bool show_swap = true;           // false: swap shown as zero
