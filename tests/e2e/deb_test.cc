@@ -91,6 +91,7 @@ class Installed {
     for (const char* path : {kBinary, kHooksD, kPodmanDropIn, kRuntimeLink}) {
       REQUIRE_MESSAGE(!Exists(path), path << " exists and is not this test's");
     }
+    drop_in_dir_made_ = !Exists(fs::path(kPodmanDropIn).parent_path());
     armed_ = true;
     RunResult r = Apt({"install", "--no-install-recommends", package.path()});
     INFO("apt-get install: " << r.out << r.err);
@@ -101,6 +102,8 @@ class Installed {
     if (!purged_) Purge();
     ::unlink(kPodmanDropIn);
     ::unlink(kRuntimeLink);
+    // `prochook uninstall` leaves the directories `install` made.
+    if (drop_in_dir_made_) ::rmdir(fs::path(kPodmanDropIn).parent_path().c_str());
   }
   RunResult Purge() {
     purged_ = true;
@@ -110,6 +113,7 @@ class Installed {
  private:
   bool armed_ = false;
   bool purged_ = false;
+  bool drop_in_dir_made_ = false;
 };
 
 uint64_t MemTotal(const std::string& meminfo) { return MeminfoFields(meminfo)["MemTotal"]; }
@@ -238,6 +242,17 @@ TEST_CASE("apt install serves new podman containers; remove keeps them served; p
     EngineContainer with_crun(Engine::kPodmanCrun, {.host_hooks = true});
     const std::vector<Served> served = {RequireServedByPackage("podman+runc", with_runc),
                                         RequireServedByPackage("podman+crun", with_crun)};
+
+    // An upgrade (here a reinstall: prerm upgrade) replaces the binary
+    // under the running renderers and keeps what `prochook install` wrote.
+    RunResult again = Apt({"install", "--reinstall", "--no-install-recommends", package.path()});
+    INFO("apt-get install --reinstall: " << again.out << again.err);
+    REQUIRE(again.exit_code == 0);
+    for (const char* kept : {kBinary, kHooksD, kPodmanDropIn, kRuntimeLink}) {
+      INFO(kept);
+      CHECK(Exists(kept));
+    }
+    for (const Served& s : served) CHECK(Alive(s.renderer));
 
     RunResult remove = Apt({"remove", "prochook"});
     INFO("apt-get remove: " << remove.out << remove.err);
