@@ -217,6 +217,18 @@ int StoreMounts() {
   return n;
 }
 
+// The renderers' cgroups (one per hierarchy) that hold no process: purge
+// removes those; ones in use belong to other prochook builds' renderers.
+int EmptyRendererCgroups() {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    const fs::path dir = h.path() / "prochook";
+    if (fs::is_directory(dir, ec) && ReadText((dir / "cgroup.procs").string()).empty()) ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("apt install serves new podman containers; remove keeps them served; purge leaves nothing") {
@@ -290,6 +302,7 @@ TEST_CASE("apt install serves new podman containers; remove keeps them served; p
   CHECK(!Exists(kStoreDir));
   CHECK(!Exists(std::string(kRunDir) + ".lock"));
   CHECK(StoreMounts() == 0);
+  CHECK(EmptyRendererCgroups() == 0);
 }
 
 TEST_CASE("the package is lintian-clean but for the overrides it ships") {
