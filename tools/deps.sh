@@ -8,6 +8,7 @@ packages=(
   libbenchmark-dev                                 # bench/ (Google Benchmark)
   libboost-dev libboost-filesystem-dev
   xfsprogs                                         # the tear-free store
+  lintian man-db                                   # packaging/ (deb_test)
   runc crun busybox-static procps python3 python3-psutil util-linux coreutils  # e2e
   podman docker.io containerd tar                  # engines e2e (dockerd runs with --bridge=none)
   clang-14 libclang-rt-14-dev                      # fuzzing (libFuzzer)

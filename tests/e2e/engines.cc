@@ -182,8 +182,10 @@ class PodmanImpl : public EngineContainer::Impl {
   explicit PodmanImpl(const std::string& runtime) : Impl("podman"), runtime_(runtime) {}
   ~PodmanImpl() override { Remove(); }
   RunResult Start(const EngineContainer::Limits& l, std::string* id) override {
-    if (RunResult i = Install(); i.exit_code != 0) return i;
-    hooks_dir_ = Installed("/usr/share/containers/oci/hooks.d");
+    if (!l.host_hooks) {
+      if (RunResult i = Install(); i.exit_code != 0) return i;
+      hooks_dir_ = Installed("/usr/share/containers/oci/hooks.d");
+    }
     if (runtime_.empty()) {
       // The runtime "prochook" from the containers.conf drop-in install
       // wrote (CONTAINERS_CONF: the drop-in as podman's whole config); the
@@ -234,8 +236,11 @@ class PodmanImpl : public EngineContainer::Impl {
   std::vector<std::string> Podman(const std::vector<std::string>& args) {
     const std::vector<std::string> env = conf_.empty() ? std::vector<std::string>{}
                                                        : std::vector<std::string>{"env", "CONTAINERS_CONF=" + conf_};
-    return Cat(Cat(env, {"podman", "--root", work_ + "/storage", "--runroot", work_ + "/run", "--cgroup-manager",
-                "cgroupfs", "--events-backend", "file", "--hooks-dir", hooks_dir_, "--runtime", runtime_}),
+    const std::vector<std::string> hooks =
+        hooks_dir_.empty() ? std::vector<std::string>{} : std::vector<std::string>{"--hooks-dir", hooks_dir_};
+    return Cat(Cat(Cat(env, {"podman", "--root", work_ + "/storage", "--runroot", work_ + "/run", "--cgroup-manager",
+                             "cgroupfs", "--events-backend", "file", "--runtime", runtime_}),
+                   hooks),
                args);
   }
   std::string runtime_;

@@ -34,6 +34,9 @@ class EngineContainer {
     int64_t cpu_quota_us = 100000;  // per 100 ms: one CPU
     // OCI annotations, passed the engine's way (not supported for docker).
     std::map<std::string, std::string> annotations = {};
+    // podman: the host's own hooks.d directories (what a package
+    // installs) instead of a scratch `prochook install`.
+    bool host_hooks = false;
   };
   // Starts the container (sleep); check start().exit_code.
   EngineContainer(Engine engine, const Limits& limits);
