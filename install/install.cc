@@ -10,6 +10,7 @@
 
 #include "common/text.h"
 #include "install/config_file.h"
+#include "install/containerd_imports.h"
 #include "oci/engine_config.h"
 #include "oci/runtime_wrapper.h"
 
@@ -21,6 +22,7 @@ namespace fs = std::filesystem;
 constexpr char kHooksD[] = "/usr/share/containers/oci/hooks.d/prochook.json";
 constexpr char kDaemonJson[] = "/etc/docker/daemon.json";
 constexpr char kContainerdSnippet[] = "/etc/containerd/prochook.toml";
+constexpr char kContainerdConfig[] = "/etc/containerd/config.toml";
 constexpr char kPodmanRuntime[] = "/etc/containers/containers.conf.d/prochook.conf";
 const std::vector<std::string> kEngines = {"podman", "crio", "docker", "containerd"};
 
@@ -176,16 +178,52 @@ bool LinkStaysInUse(const Options& o, bool uninstall, const char* other, const c
   return uninstall && !Wants(o, other) && Exists(o.root + other_file);
 }
 
+// config.toml's import of the snippet (install/containerd_imports.h). A
+// host without config.toml runs containerd's defaults: left to the
+// operator, as the snippet's note says.
+Result<> PlanContainerdImport(const Options& o, bool uninstall, EnginePlan& p) {
+  const std::string path = o.root + kContainerdConfig;
+  auto read = ReadOrSay(path, uninstall);
+  if (!read) return read.error();
+  if (!read->exists) return Ok{};
+  if (uninstall) {
+    if (auto want = RemoveContainerdImport(read->text, kContainerdSnippet)) {
+      p.changes.push_back({Change::kWrite, p.engine, path, *want, "(its import of prochook.toml removed; restart containerd)"});
+    }
+    return Ok{};
+  }
+  auto want = AddContainerdImport(read->text, kContainerdSnippet);
+  if (!want) return Error::Msg(path + " " + want.error().message() + ", then run prochook install again");
+  if (!*want) {
+    p.unchanged.push_back(p.engine + ": " + path + " imports " + kContainerdSnippet);
+  } else {
+    p.changes.push_back({Change::kWrite, p.engine, path, **want,
+                         "(imports prochook.toml; restart containerd, then use the runtime handler prochook)"});
+  }
+  return Ok{};
+}
+
+// Installed: the snippet, the link, then the import that names them;
+// uninstalled the other way round, so containerd never imports a file
+// that is not there.
 Result<EnginePlan> PlanContainerd(const Options& o, const std::string& self, bool uninstall) {
   EnginePlan p{"containerd", {}, {}};
-  const std::string note =
-      "(import it from config.toml and restart containerd; ctr run --runc-binary " + WrapperPath(self) + " ...)";
+  if (uninstall) {
+    if (auto r = PlanContainerdImport(o, uninstall, p); !r) return r.error();
+  }
+  const std::string note = Exists(o.root + kContainerdConfig)
+                               ? "(ctr run --runc-binary " + WrapperPath(self) + " ...)"
+                               : "(import it from config.toml and restart containerd; ctr run --runc-binary " +
+                                     WrapperPath(self) + " ...)";
   if (auto r = PlanSnippet(o.root + kContainerdSnippet, RenderContainerdSnippet(WrapperPath(self)), note,
                            uninstall, p); !r) {
     return r.error();
   }
   if (auto r = PlanRuntimeLink(o, self, uninstall, LinkStaysInUse(o, uninstall, "podman", kPodmanRuntime), p); !r) {
     return r.error();
+  }
+  if (!uninstall) {
+    if (auto r = PlanContainerdImport(o, uninstall, p); !r) return r.error();
   }
   return p;
 }
