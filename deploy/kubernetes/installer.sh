@@ -29,8 +29,10 @@ detect_engine() {
 
 # The binary is replaced by rename: running renderers and hooks keep the
 # inode they started from, and a half-copied file is never executed.
+copied_new=no
 copy_binary() {
   if cmp -s "$BIN" "$HOST$BIN"; then say "$BIN unchanged on the host"; return 0; fi
+  [ -e "$HOST$BIN" ] || copied_new=yes
   mkdir -p "$HOST${BIN%/*}" &&
     cp "$BIN" "$HOST$BIN.prochook-new" && chmod 0755 "$HOST$BIN.prochook-new" &&
     mv -f "$HOST$BIN.prochook-new" "$HOST$BIN" && say "copied $BIN to the host"
@@ -112,7 +114,12 @@ case "$engine" in
 esac
 copy_binary || exit 1
 trap uninstall TERM INT
-configure install || exit 1
+if ! configure install; then
+  # Nothing of prochook's stays configured: the binary goes too if it is ours.
+  [ $copied_new = yes ] && rm -f "$HOST$BIN" && say "removed $BIN from the host"
+  say "not installed"
+  exit 1
+fi
 touch "$READY"
 say "installed"
 # sleep in the background: the shell runs its trap as soon as a signal

@@ -206,65 +206,96 @@ TEST_CASE("the manifests are valid for the Kubernetes API; a wrong field, type o
   }
 }
 
-TEST_CASE("the installer image configures this host's containerd: the prochook handler serves a k8s.io container; "
-          "uninstall leaves every file as it was") {
-  if (SkipUnlessReady({"dockerd", "/usr/bin/docker", "containerd", "ctr", "containerd-shim-runc-v2", "tar"})) return;
-  HostFiles host;
-  // Another prochook installed on this host would be overwritten: refuse.
-  for (const char* p : {"/etc/containerd/prochook.toml", "/usr/local/bin/prochook", "/usr/local/bin/prochook-runtime"}) {
-    REQUIRE_MESSAGE(!host.Existed(p), p << " exists: prochook is installed on this host; this test would replace it");
+// One node: this host's files as they were (put back at the end), its
+// containerd, a private dockerd and the installer image built from the
+// binary under test, as an operator builds it.
+class Node {
+ public:
+  Node() {
+    // Another prochook installed on this host would be overwritten: refuse.
+    for (const char* p : {"/etc/containerd/prochook.toml", "/usr/local/bin/prochook", "/usr/local/bin/prochook-runtime"}) {
+      REQUIRE_MESSAGE(!host.Existed(p), p << " exists: prochook is installed on this host; this test would replace it");
+    }
+    REQUIRE_MESSAGE(host.Existed("/etc/containerd/config.toml"), "no /etc/containerd/config.toml (Debian's containerd)");
+    REQUIRE(containerd.Start().exit_code == 0);
+    REQUIRE_MESSAGE(dockerd.Up(), ReadText(work.path() + "/docker/dockerd.log"));
+    RunResult built = Run({"env", "DOCKER=" + dockerd.command(), "bash", kDeploy + "/build-image.sh", "--binary",
+                           ProchookBinary(), "--tag", tag, "--out", tarball});
+    REQUIRE_MESSAGE(built.exit_code == 0, built.out << built.err);
   }
-  REQUIRE_MESSAGE(host.Existed("/etc/containerd/config.toml"), "no /etc/containerd/config.toml (Debian's containerd)");
+  ~Node() {
+    dockerd.Docker({"rm", "-f", name});
+    dockerd.Docker({"rmi", "-f", tag});
+  }
+  // The installer's container, as the DaemonSet's pod spec has it, but
+  // for --privileged: this machine's root lacks CAP_SYS_RESOURCE in its
+  // bounding set, and Docker's --privileged asks for every capability
+  // (runc: "unable to apply caps"). Every capability root has, no seccomp
+  // filter, no AppArmor instead. restart: what stands for systemctl.
+  RunResult StartInstaller(const std::string& restart) {
+    return dockerd.Docker({"run", "-d", "--name", name, "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
+                           "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", "--pid",
+                           "host", "--network", "none", "-v", "/:/host", "-e", "PROCHOOK_ENGINE=auto", "-e",
+                           "PROCHOOK_RESTART_CONTAINERD=" + restart, "-e",
+                           "PROCHOOK_CONTAINERD_ADDRESS=" + containerd.address(),
+                           // This machine's init lets no one open its
+                           // namespaces; the test is in the same ones.
+                           "-e", "PROCHOOK_HOST_PID=" + std::to_string(getpid()), tag});
+  }
+  std::string Logs() const { return dockerd.Docker({"logs", name}).out; }
+  bool Running() const { return dockerd.Docker({"inspect", "-f", "{{.State.Running}}", name}).out == "true\n"; }
+  // Waits, standing in for systemd meanwhile, until the installer logs
+  // line or exits.
+  bool WaitForLog(const std::string& line) {
+    return WaitFor(180s, [&] {
+      containerd.ServeRestart();
+      return Logs().find(line) != std::string::npos || !Running();
+    });
+  }
+  bool WaitForExit() {
+    return WaitFor(180s, [&] {
+      containerd.ServeRestart();
+      return !Running();
+    });
+  }
+  // The host's files that are not as they were (the containerd this test
+  // runs makes /var/lib/containerd: its opt plugin).
+  std::vector<std::string> Changed() const {
+    std::vector<std::string> changed = host.Changed();
+    std::erase(changed, "/var/lib/containerd");
+    return changed;
+  }
 
+  HostFiles host;
   prochook::testing::TempDir work;
-  HostContainerd containerd(work.path() + "/containerd");
-  REQUIRE(containerd.Start().exit_code == 0);
-  Dockerd dockerd(work.path() + "/docker");
-  REQUIRE_MESSAGE(dockerd.Up(), ReadText(work.path() + "/docker/dockerd.log"));
-
-  // The image, as an operator builds it (from the binary under test).
+  HostContainerd containerd{work.path() + "/containerd"};
+  Dockerd dockerd{work.path() + "/docker"};
   const std::string tag = "prochook-installer:e2e-" + std::to_string(getpid());
   const std::string tarball = work.path() + "/prochook-installer.tar";
-  RunResult built = Run({"env", "DOCKER=" + dockerd.command(), "bash", kDeploy + "/build-image.sh", "--binary",
-                         ProchookBinary(), "--tag", tag, "--out", tarball});
-  REQUIRE_MESSAGE(built.exit_code == 0, built.out << built.err);
-
   const std::string name = "prochook-installer-e2e-" + std::to_string(getpid());
-  struct Cleanup {
-    const Dockerd& d;
-    std::string name;
-    ~Cleanup() { d.Docker({"rm", "-f", name}); }
-  } cleanup{dockerd, name};
-  // As the DaemonSet's pod spec has it, but for --privileged: this
-  // machine's root lacks CAP_SYS_RESOURCE in its bounding set, and Docker's
-  // --privileged asks for every capability (runc: "unable to apply caps").
-  // Every capability root has, no seccomp filter, no AppArmor instead.
-  RunResult run = dockerd.Docker({"run", "-d", "--name", name, "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
-                                  "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-                                  "--pid", "host", "--network", "none",
-                                  "-v", "/:/host", "-e", "PROCHOOK_ENGINE=auto", "-e",
-                                  "PROCHOOK_RESTART_CONTAINERD=" + containerd.RestartCommand(), "-e",
-                                  "PROCHOOK_CONTAINERD_ADDRESS=" + containerd.address(),
-                                  // This machine's init lets no one open its
-                                  // namespaces; the test is in the same ones.
-                                  "-e", "PROCHOOK_HOST_PID=" + std::to_string(getpid()), tag});
+};
+
+const std::vector<std::string> kNodeTools = {"dockerd", "/usr/bin/docker", "containerd", "ctr", "containerd-shim-runc-v2",
+                                             "tar"};
+
+TEST_CASE("the installer image configures this host's containerd: the prochook handler serves a k8s.io container; "
+          "uninstall leaves every file as it was") {
+  if (SkipUnlessReady(kNodeTools)) return;
+  Node node;
+  HostContainerd& containerd = node.containerd;
+  RunResult run = node.StartInstaller(containerd.RestartCommand());
   REQUIRE_MESSAGE(run.exit_code == 0, run.err);
-  auto logs = [&] { return dockerd.Docker({"logs", name}).out; };
-  auto running = [&] { return dockerd.Docker({"inspect", "-f", "{{.State.Running}}", name}).out == "true\n"; };
-  const bool installed = WaitFor(180s, [&] {
-    containerd.ServeRestart();
-    return logs().find("prochook-installer: installed") != std::string::npos || !running();
-  });
-  INFO("installer: " << logs());
+  const bool installed = node.WaitForLog("prochook-installer: installed");
+  INFO("installer: " << node.Logs());
   REQUIRE(installed);
-  REQUIRE(running());
+  REQUIRE(node.Running());
 
   // What it did to the host: the binary, the runtime link and one block
   // at the end of config.toml, then one restart of containerd.
   CHECK(Bytes("/usr/local/bin/prochook") == Bytes(ProchookBinary()));
   CHECK(fs::read_symlink("/usr/local/bin/prochook-runtime") == "/usr/local/bin/prochook");
   const std::string config = ReadText("/etc/containerd/config.toml");
-  const std::string& original = host.Before("/etc/containerd/config.toml");
+  const std::string& original = node.host.Before("/etc/containerd/config.toml");
   CHECK(config.rfind(original, 0) == 0);
   CHECK(config.find("BinaryName = \"/usr/local/bin/prochook-runtime\"", original.size()) != std::string::npos);
   CHECK_FALSE(fs::exists("/etc/containerd/prochook.toml"));
@@ -279,16 +310,16 @@ TEST_CASE("the installer image configures this host's containerd: the prochook h
   CHECK(log.find("NetworkPluginBinDir:/usr/lib/cni") != std::string::npos);
 
   // The saved image imports into the k8s.io namespace, as on a node.
-  RunResult imported = containerd.Ctr({"images", "import", tarball});
+  RunResult imported = containerd.Ctr({"images", "import", node.tarball});
   CHECK_MESSAGE(imported.exit_code == 0, imported.err);
-  CHECK(containerd.Ctr({"images", "ls", "-q"}).out.find(tag) != std::string::npos);
+  CHECK(containerd.Ctr({"images", "ls", "-q"}).out.find(node.tag) != std::string::npos);
 
   // A container in k8s.io through the handler's runtime_type and
   // BinaryName (ctr has no CRI client: the handler's two settings, given
   // as flags), 256 MiB and one CPU.
   {
     const std::string id = "prochook-k8s-e2e-" + std::to_string(getpid());
-    const std::string rootfs = work.path() + "/rootfs";
+    const std::string rootfs = node.work.path() + "/rootfs";
     MakeRootfs(rootfs);
     struct Task {
       const HostContainerd& c;
@@ -315,21 +346,34 @@ TEST_CASE("the installer image configures this host's containerd: the prochook h
 
   // The pod is deleted: SIGTERM, the installer uninstalls and restarts
   // containerd once more, and exits.
-  REQUIRE(dockerd.Docker({"kill", "-s", "TERM", name}).exit_code == 0);
-  const bool stopped = WaitFor(180s, [&] {
-    containerd.ServeRestart();
-    return !running();
-  });
-  INFO("installer: " << logs());
+  REQUIRE(node.dockerd.Docker({"kill", "-s", "TERM", node.name}).exit_code == 0);
+  const bool stopped = node.WaitForExit();
+  INFO("installer: " << node.Logs());
   REQUIRE(stopped);
-  CHECK(logs().find("prochook-installer: uninstalled") != std::string::npos);
+  CHECK(node.Logs().find("prochook-installer: uninstalled") != std::string::npos);
   CHECK(containerd.restarts() == 2);
   CHECK(ReadText(containerd.log()).find("BinaryName:/usr/local/bin/prochook-runtime") == std::string::npos);
   CHECK(containerd.Ctr({"plugins", "ls"}).out.find("cri                      linux/amd64    ok") != std::string::npos);
-  // Byte for byte (and mode) as before; what it added is gone. The
-  // containerd this test ran made /var/lib/containerd (its opt plugin).
-  std::vector<std::string> changed = host.Changed();
-  std::erase(changed, "/var/lib/containerd");
-  for (const std::string& p : changed) FAIL_CHECK(p << " is not as it was before the test");
-  dockerd.Docker({"rmi", "-f", tag});
+  // Byte for byte (and mode) as before; what it added is gone.
+  for (const std::string& p : node.Changed()) FAIL_CHECK(p << " is not as it was before the test");
+}
+
+TEST_CASE("a containerd restart that fails: the installer puts every file back and fails") {
+  if (SkipUnlessReady(kNodeTools)) return;
+  Node node;
+  // systemctl restart containerd failing (a unit that does not start).
+  RunResult run = node.StartInstaller("exit 1");
+  REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+  const bool exited = node.WaitForExit();
+  const std::string logs = node.Logs();
+  INFO("installer: " << logs);
+  REQUIRE(exited);
+  CHECK(node.dockerd.Docker({"inspect", "-f", "{{.State.ExitCode}}", node.name}).out == "1\n");
+  // It wrote config.toml, tried the restart, took it back, said so.
+  CHECK(logs.find("containerd: wrote /host/etc/containerd/config.toml (runtime handler \"prochook\";") !=
+        std::string::npos);
+  CHECK(logs.find("prochook-installer: restart failed") != std::string::npos);
+  CHECK(logs.find("prochook-installer: rolling back") != std::string::npos);
+  CHECK(logs.find("prochook-installer: not installed") != std::string::npos);
+  for (const std::string& p : node.Changed()) FAIL_CHECK(p << " is not as it was before the test");
 }
