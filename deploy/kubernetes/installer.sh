@@ -22,8 +22,11 @@ on_host() { nsenter -t "$HOST_PID" -m -u -i -n -p -- "$@"; }
 
 detect_engine() {
   if [ "$ENGINE" != auto ]; then echo "$ENGINE"; return; fi
-  if [ -S "$HOST$ADDRESS" ] || [ -e "$HOST/etc/containerd/config.toml" ]; then echo containerd; return; fi
-  if [ -S "$HOST/run/crio/crio.sock" ] || [ -d "$HOST/etc/crio" ]; then echo crio; return; fi
+  # The engine that runs (its socket) before one that is only installed.
+  if [ -S "$HOST$ADDRESS" ]; then echo containerd; return; fi
+  if [ -S "$HOST/run/crio/crio.sock" ]; then echo crio; return; fi
+  if [ -e "$HOST/etc/containerd/config.toml" ]; then echo containerd; return; fi
+  if [ -d "$HOST/etc/crio" ]; then echo crio; return; fi
   echo none
 }
 
@@ -50,9 +53,11 @@ cri_loaded() {
 # containerd reads its configuration only when it starts. Restarting it
 # (systemd's containerd.service has KillMode=process) stops the daemon
 # only: the shims, and so every running container, this pod included, go
-# on, and the new daemon reconnects to them. Before the restart the merged
-# configuration is checked by containerd itself, so a configuration it
-# would refuse never takes the node's runtime down.
+# on, and the new daemon reconnects to them. Before the restart containerd
+# itself must parse the merged configuration and show $1 in it; after it,
+# it must answer within 60 s with its CRI plugin loaded (`config dump`
+# does not check a plugin's settings), or the caller takes the change back.
+restarted=no
 restart_containerd() {
   if ! dump=$(on_host containerd config dump 2>&1); then
     say "containerd refuses the configuration: $dump"
@@ -63,6 +68,7 @@ restart_containerd() {
     *) say "containerd's merged configuration does not show: $1"; return 1 ;;
   esac
   say "restarting containerd ($RESTART)"
+  restarted=yes
   on_host sh -c "$RESTART" || { say "restart failed"; return 1; }
   i=0
   until containerd_answers; do
@@ -91,8 +97,8 @@ configure() {
     say "rolling back"
     out=$("$BIN" uninstall --root "$HOST" --engines containerd 2>&1)
     echo "$out"
-    # containerd may already run with the configuration: once more without it.
-    case "$out" in *"containerd: wrote"*) restart_containerd 'version' ;; esac
+    # A restart was tried: containerd may run with the configuration.
+    [ $restarted = yes ] && restart_containerd 'version'
     return 1
   fi
   restart_containerd 'version'
