@@ -17,6 +17,7 @@ import sys
 import yaml
 from kubernetes import client
 
+
 def snake(kind):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
 
@@ -38,6 +39,9 @@ def model_of(api_version, kind):
 
 
 def check(value, type_name, path, errors):
+    """Appends to errors what in value (at path) the schema's type_name
+    does not allow: the client's type names are list[T], dict(str, T),
+    str, int, bool, float, datetime, object (any value) or a model."""
     if value is None:
         return
     m = re.fullmatch(r"list\[(.+)\]", type_name)
