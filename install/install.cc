@@ -10,6 +10,7 @@
 
 #include "common/text.h"
 #include "install/config_file.h"
+#include "install/containerd_runtime.h"
 #include "oci/engine_config.h"
 #include "oci/runtime_wrapper.h"
 
@@ -21,6 +22,7 @@ namespace fs = std::filesystem;
 constexpr char kHooksD[] = "/usr/share/containers/oci/hooks.d/prochook.json";
 constexpr char kDaemonJson[] = "/etc/docker/daemon.json";
 constexpr char kContainerdSnippet[] = "/etc/containerd/prochook.toml";
+constexpr char kContainerdConfig[] = "/etc/containerd/config.toml";
 constexpr char kPodmanRuntime[] = "/etc/containers/containers.conf.d/prochook.conf";
 const std::vector<std::string> kEngines = {"podman", "crio", "docker", "containerd"};
 
@@ -171,21 +173,65 @@ Result<> PlanSnippet(const std::string& path, const std::string& want, const std
   return Ok{};
 }
 
-// Whether the other user of the runtime link keeps its file after this run.
-bool LinkStaysInUse(const Options& o, bool uninstall, const char* other, const char* other_file) {
-  return uninstall && !Wants(o, other) && Exists(o.root + other_file);
+// Whether the other user of the runtime link stays configured after this
+// run: one of its files names this link (not another prochook's, such as
+// a package's /usr/bin/prochook-runtime). A file that cannot be read
+// counts as naming it.
+bool LinkStaysInUse(const Options& o, const std::string& self, bool uninstall, const char* other,
+                    const std::vector<const char*>& other_files) {
+  if (!uninstall || Wants(o, other)) return false;
+  return std::any_of(other_files.begin(), other_files.end(), [&](const char* file) {
+    auto have = ReadConfigFile(o.root + file);
+    return !have || (have->exists && have->text.find("\"" + WrapperPath(self) + "\"") != std::string::npos);
+  });
 }
 
+// The runtime handler in config.toml itself (install/containerd_runtime.h
+// says why not a drop-in).
+Result<> PlanContainerdRuntime(const Options& o, const std::string& self, bool uninstall, const ConfigFile& have,
+                               EnginePlan& p) {
+  const std::string path = o.root + kContainerdConfig;
+  if (uninstall) {
+    if (auto want = RemoveContainerdRuntime(have.text)) {
+      p.changes.push_back({Change::kWrite, p.engine, path, *want, "(runtime handler \"prochook\" removed; restart containerd)"});
+    }
+    return Ok{};
+  }
+  auto want = AddContainerdRuntime(have.text, WrapperPath(self));
+  if (!want) return Error::Msg(path + " " + want.error().message() + ", then run prochook install again");
+  if (!*want) {
+    p.unchanged.push_back(p.engine + ": " + path + " unchanged");
+  } else {
+    p.changes.push_back({Change::kWrite, p.engine, path, **want,
+                         "(runtime handler \"prochook\"; restart containerd, then: runtimeClassName prochook, or ctr run "
+                         "--runc-binary " + WrapperPath(self) + " ...)"});
+  }
+  return Ok{};
+}
+
+// With a config.toml: the runtime handler in it, after the link it names
+// (removed before it). Without one (containerd's defaults): the snippet
+// for the operator to merge.
 Result<EnginePlan> PlanContainerd(const Options& o, const std::string& self, bool uninstall) {
   EnginePlan p{"containerd", {}, {}};
-  const std::string note =
-      "(import it from config.toml and restart containerd; ctr run --runc-binary " + WrapperPath(self) + " ...)";
-  if (auto r = PlanSnippet(o.root + kContainerdSnippet, RenderContainerdSnippet(WrapperPath(self)), note,
-                           uninstall, p); !r) {
+  auto config = ReadOrSay(o.root + kContainerdConfig, uninstall);
+  if (!config) return config.error();
+  if (config->exists && uninstall) {
+    if (auto r = PlanContainerdRuntime(o, self, uninstall, *config, p); !r) return r.error();
+  }
+  if (!config->exists || uninstall) {
+    const std::string note = "(put its tables in config.toml and restart containerd; ctr run --runc-binary " +
+                             WrapperPath(self) + " ...)";
+    if (auto r = PlanSnippet(o.root + kContainerdSnippet, RenderContainerdSnippet(WrapperPath(self)), note,
+                             uninstall, p); !r) {
+      return r.error();
+    }
+  }
+  if (auto r = PlanRuntimeLink(o, self, uninstall, LinkStaysInUse(o, self, uninstall, "podman", {kPodmanRuntime}), p); !r) {
     return r.error();
   }
-  if (auto r = PlanRuntimeLink(o, self, uninstall, LinkStaysInUse(o, uninstall, "podman", kPodmanRuntime), p); !r) {
-    return r.error();
+  if (config->exists && !uninstall) {
+    if (auto r = PlanContainerdRuntime(o, self, uninstall, *config, p); !r) return r.error();
   }
   return p;
 }
@@ -198,7 +244,7 @@ Result<EnginePlan> PlanPodmanRuntime(const Options& o, const std::string& self, 
                            "(podman --runtime prochook run ...)", uninstall, p); !r) {
     return r.error();
   }
-  if (auto r = PlanRuntimeLink(o, self, uninstall, LinkStaysInUse(o, uninstall, "containerd", kContainerdSnippet), p);
+  if (auto r = PlanRuntimeLink(o, self, uninstall, LinkStaysInUse(o, self, uninstall, "containerd", {kContainerdSnippet, kContainerdConfig}), p);
       !r) {
     return r.error();
   }

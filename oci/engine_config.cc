@@ -81,8 +81,9 @@ Result<std::optional<std::string>> RemoveDockerRuntime(std::string_view daemon_j
 std::string RenderContainerdSnippet(const std::string& wrapper) {
   return std::string(kSnippetHeader) +
          " containerd CRI runtime \"prochook\" (runc shim with prochook's wrapper).\n"
-         "# Import it from /etc/containerd/config.toml (version = 2):\n"
-         "#   imports = [\"/etc/containerd/prochook.toml\"]\n"
+         "# Put its tables in /etc/containerd/config.toml (version = 2), with a runtimes.runc\n"
+         "# table if the file names no runtime. Not through imports: containerd 1.x replaces\n"
+         "# config.toml's whole CRI section with an imported file's.\n"
          "version = 2\n"
          "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.prochook]\n"
          "  runtime_type = \"io.containerd.runc.v2\"\n"

@@ -11,6 +11,7 @@ packages=(
   lintian man-db                                   # packaging/ (deb_test)
   runc crun busybox-static procps python3 python3-psutil util-linux coreutils  # e2e
   podman docker.io containerd tar                  # engines e2e (dockerd runs with --bridge=none)
+  python3-kubernetes python3-yaml                  # deploy/kubernetes manifests checked against the API schema
   clang-14 libclang-rt-14-dev                      # fuzzing (libFuzzer)
   sysstat htop tmux nodejs                         # tools read inside containers
   qemu-system-x86                                  # the cgroup v2 lane (tests/vm/)

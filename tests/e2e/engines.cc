@@ -56,24 +56,34 @@ bool ProcessesUse(const std::string& dir) {
   return false;
 }
 
-// A daemon this test started: stopped by its pid, SIGTERM then SIGKILL.
-class Daemon {
- public:
-  Daemon(const std::vector<std::string>& argv, const std::string& log)
-      : child_(bp::search_path(argv[0]), bp::args(std::vector<std::string>(argv.begin() + 1, argv.end())),
-               bp::std_out > log, bp::std_err > log, bp::std_in < "/dev/null") {}
-  ~Daemon() {
-    if (!child_.running()) return;
-    ::kill(child_.id(), SIGTERM);
-    if (!WaitFor(20s, [&] { return !child_.running(); })) ::kill(child_.id(), SIGKILL);
-    child_.wait();
-  }
+}  // namespace
 
- private:
-  bp::child child_;
+struct Daemon::Child {
+  bp::child child;
 };
 
-}  // namespace
+Daemon::Daemon(const std::vector<std::string>& argv, const std::string& log)
+    : child_(new Child{bp::child(bp::search_path(argv[0]),
+                                 bp::args(std::vector<std::string>(argv.begin() + 1, argv.end())), bp::std_out > log,
+                                 bp::std_err > log, bp::std_in < "/dev/null")}) {}
+
+Daemon::~Daemon() {
+  bp::child& c = child_->child;
+  if (!c.running()) return;
+  ::kill(c.id(), SIGTERM);
+  if (!WaitFor(20s, [&] { return !c.running(); })) ::kill(c.id(), SIGKILL);
+  c.wait();
+}
+
+std::vector<std::string> DockerdArgs(const std::string& work, const std::string& config_file) {
+  // No bridge, no iptables: nothing may carry traffic to a private range.
+  std::vector<std::string> args = {"dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false",
+                                   "--ip6tables=false", "--live-restore", "--data-root", work + "/data",
+                                   "--exec-root", work + "/exec", "--pidfile", work + "/dockerd.pid", "-H",
+                                   "unix://" + work + "/docker.sock"};
+  if (!config_file.empty()) args.insert(args.end(), {"--config-file", config_file});
+  return args;
+}
 
 std::string EngineName(Engine e) {
   switch (e) {
@@ -294,14 +304,7 @@ class DockerImpl : public EngineContainer::Impl {
     return Cat({"/usr/bin/docker", "-H", "unix://" + work_ + "/docker.sock"}, args);
   }
   RunResult StartDaemon() {
-    // No bridge, no iptables: nothing may carry traffic to a private range.
-    daemon_ = std::make_unique<Daemon>(
-        std::vector<std::string>{"dockerd", "--bridge=none", "--iptables=false", "--ip-masq=false",
-                                 "--ip6tables=false", "--live-restore", "--data-root", work_ + "/data",
-                                 "--exec-root", work_ + "/exec", "--pidfile", work_ + "/dockerd.pid", "-H",
-                                 "unix://" + work_ + "/docker.sock", "--config-file",
-                                 Installed("/etc/docker/daemon.json")},
-        work_ + "/dockerd.log");
+    daemon_ = std::make_unique<Daemon>(DockerdArgs(work_, Installed("/etc/docker/daemon.json")), work_ + "/dockerd.log");
     if (!WaitFor(60s, [&] { return Run(Docker({"info"})).exit_code == 0; })) {
       return {1, "", "dockerd did not come up:\n" + ReadText(work_ + "/dockerd.log")};
     }

@@ -15,6 +15,25 @@
 
 namespace prochook::e2e {
 
+// A daemon a test started (dockerd, containerd), its output to log:
+// stopped by its pid (SIGTERM, SIGKILL after 20 s) when destroyed.
+class Daemon {
+ public:
+  Daemon(const std::vector<std::string>& argv, const std::string& log);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+ private:
+  struct Child;
+  std::unique_ptr<Child> child_;
+};
+
+// dockerd's command line as the tests start it: no bridge, no iptables,
+// live restore, everything (socket, data, exec root) under work;
+// config_file: its daemon.json ("" for none).
+std::vector<std::string> DockerdArgs(const std::string& work, const std::string& config_file);
+
 // kPodmanWrapper: podman --runtime prochook, as `prochook install`
 // configures it (the wrapper, runc behind it), with hooks.d too.
 enum class Engine { kRunc, kCrun, kPodmanRunc, kPodmanCrun, kPodmanWrapper, kDocker, kContainerd };

@@ -212,3 +212,24 @@ TEST_CASE("install refuses pieces that are not its own to write, and only those"
   CHECK(containerd.err.find("prochook.toml exists and is not prochook's") != std::string::npos);
   CHECK(ReadText(v.path() + "/etc/containerd/prochook.toml") == "# mine\nversion = 2\n");
 }
+
+TEST_CASE("the runtime link stays exactly while another engine's file names it") {
+  TempDir t;
+  const std::string root = t.path(), self = ProchookBinary();
+  const std::string link = root + fs::path(self).parent_path().string() + "/prochook-runtime";
+  // containerd's handler in config.toml names the link: podman's uninstall keeps it.
+  t.Write({{"etc/containerd/config.toml", "version = 2\n"}});
+  REQUIRE(Prochook({"install", "--root", root, "--engines", "containerd,podman"}).exit_code == 0);
+  CHECK(ReadText(root + "/etc/containerd/config.toml").find("\"" + link.substr(root.size()) + "\"") != std::string::npos);
+  REQUIRE(Prochook({"uninstall", "--root", root, "--engines", "podman"}).exit_code == 0);
+  CHECK(fs::read_symlink(link) == self);
+  // Another prochook's podman drop-in (a package's, naming its own link) does not keep it.
+  t.Write({{"etc/containers/containers.conf.d/prochook.conf",
+            "[engine.runtimes]\nprochook = [\"/usr/bin/prochook-runtime\"]\n"}});
+  RunResult un = Prochook({"uninstall", "--root", root, "--engines", "containerd"});
+  INFO(un.out << un.err);
+  CHECK(un.exit_code == 0);
+  CHECK(un.out.find("containerd: removed " + link) != std::string::npos);
+  CHECK_FALSE(fs::exists(fs::symlink_status(link)));
+  CHECK(ReadText(root + "/etc/containerd/config.toml") == "version = 2\n");
+}
