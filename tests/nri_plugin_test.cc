@@ -338,3 +338,22 @@ TEST_CASE("Malformed input: the plugin says why, closes the connection and exits
     CHECK(plugin.Stderr().find(c.says) != std::string::npos);
   }
 }
+
+TEST_CASE("With --reconnect a protocol error ends the connection, not the plugin") {
+  prochook::testing::TempDir dir;
+  const std::string sock = dir.path() + "/nri.sock";
+  UniqueFd listener = Listen(sock);
+  Plugin plugin({"--socket", sock, "--prochook", kBinary, "--reconnect"}, {});
+  {
+    RuntimeConn conn{Accept(listener.get())};
+    conn.Register();
+    conn.Send(RenderMuxFrames(9, "?"));
+    CHECK(conn.ClosedByPlugin());
+  }
+  RuntimeConn again{Accept(listener.get(), 5s)};
+  again.Register();
+  CheckHooks(again.Create("after-error"));
+  INFO("stderr: " << plugin.Stderr());
+  CHECK_FALSE(plugin.Wait(0ms));
+  CHECK(plugin.Stderr().find("connection 9") != std::string::npos);
+}
