@@ -278,3 +278,34 @@ TEST_CASE("CheckIdentity applies NRI's rules for names and indexes") {
   CHECK_FALSE(CheckIdentity({"prochook", "1a"}).ok());
   CHECK_FALSE(CheckIdentity({"prochook", "100"}).ok());
 }
+
+TEST_CASE("ParsePluginConfig: prochook: PATH, comments, blank lines; anything else named") {
+  const PluginConfig base{"/base/prochook"};
+  struct Case {
+    const char* text;
+    const char* prochook;  // nullptr: an error saying `says`
+    const char* says;
+  };
+  const Case cases[] = {
+      {"", "/base/prochook", nullptr},
+      {"# nothing\n\n   \n", "/base/prochook", nullptr},
+      {"prochook: /usr/bin/prochook", "/usr/bin/prochook", nullptr},
+      {"  prochook :  /a b/prochook  # where\r\n", "/a b/prochook", nullptr},
+      {"prochook: /one\nprochook: /two\n", "/two", nullptr},
+      {"\nprochook /x\n", nullptr, "line 2: expected \"key: value\""},
+      {"prochok: /x", nullptr, "line 1: unknown key \"prochok\""},
+      {"prochook:", nullptr, "line 1: prochook must be an absolute path"},
+      {"prochook: bin/prochook", nullptr, "absolute path"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.text);
+    auto config = ParsePluginConfig(c.text, base);
+    if (c.prochook != nullptr) {
+      REQUIRE(config.ok());
+      CHECK(config->prochook == c.prochook);
+    } else {
+      REQUIRE_FALSE(config.ok());
+      CHECK(config.error().message().find(c.says) != std::string::npos);
+    }
+  }
+}
