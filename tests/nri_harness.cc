@@ -165,4 +165,15 @@ api::ContainerAdjustment RuntimeConn::Create(const std::string& id) {
   return rsp.adjust();
 }
 
+Launched Launch(const std::string& idx) {
+  int pair[2];
+  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
+  UniqueFd ours(pair[0]), theirs(pair[1]);
+  auto plugin = std::make_unique<Plugin>(
+      std::vector<std::string>{},
+      std::vector<std::string>{"NRI_PLUGIN_NAME=prochook", "NRI_PLUGIN_IDX=" + idx, "NRI_PLUGIN_SOCKET=3"},
+      theirs.get());
+  return Launched{std::move(plugin), RuntimeConn{std::move(ours), {}}};
+}
+
 }  // namespace prochook::nri::testing

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,5 +69,14 @@ struct RuntimeConn {
   // CreateContainer for a container id; the adjustment.
   api::ContainerAdjustment Create(const std::string& id);
 };
+
+// A plugin started as a runtime starts one from its plugin_path: no
+// arguments, a connected socket as fd 3, NRI_PLUGIN_NAME=prochook,
+// NRI_PLUGIN_IDX=idx, NRI_PLUGIN_SOCKET=3 and no other variable.
+struct Launched {
+  std::unique_ptr<Plugin> plugin;
+  RuntimeConn conn;
+};
+Launched Launch(const std::string& idx);
 
 }  // namespace prochook::nri::testing

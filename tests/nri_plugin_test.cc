@@ -69,14 +69,8 @@ TEST_CASE("An external plugin registers, is configured and synchronized, and add
 }
 
 TEST_CASE("A plugin the runtime starts serves the socket it is given (NRI_PLUGIN_SOCKET)") {
-  int pair[2];
-  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
-  UniqueFd ours(pair[0]), theirs(pair[1]);
-  // containerd's launch: no arguments, only these three variables.
-  Plugin plugin({}, {"NRI_PLUGIN_NAME=prochook", "NRI_PLUGIN_IDX=05", "NRI_PLUGIN_SOCKET=3"},
-                theirs.get());
-  theirs.reset();
-  RuntimeConn conn{std::move(ours)};
+  auto [plugin_ptr, conn] = Launch("05");
+  Plugin& plugin = *plugin_ptr;
   const auto reg = conn.Register(kBinary);
   CHECK(reg.plugin_name() == "prochook");
   CHECK(reg.plugin_idx() == "05");

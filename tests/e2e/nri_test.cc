@@ -6,13 +6,11 @@
 // the container. No containerd here has NRI (Debian 12's is 1.6), so this
 // test plays the runtime's part of the protocol (tests/nri_harness.h).
 #include <doctest/doctest.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <string>
 #include <vector>
 
-#include "common/fd.h"
 #include "tests/e2e/harness.h"
 #include "tests/nri_harness.h"
 
@@ -22,13 +20,8 @@ using namespace prochook::nri::testing;
 
 TEST_CASE("nri: the hooks prochook-nri returns serve a 256 MiB runc container") {
   if (SkipUnlessReady()) return;
-  int pair[2];
-  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
-  UniqueFd ours(pair[0]), theirs(pair[1]);
-  Plugin plugin({}, {"NRI_PLUGIN_NAME=prochook", "NRI_PLUGIN_IDX=10", "NRI_PLUGIN_SOCKET=3"},
-                theirs.get());
-  theirs.reset();
-  RuntimeConn conn{std::move(ours)};
+  auto [plugin_ptr, conn] = Launch("10");
+  Plugin& plugin = *plugin_ptr;
   conn.Register("/usr/bin/other-hook", "prochook: " + ProchookBinary() + "\n");
   const auto adjust = conn.Create("nri-e2e");
   INFO("plugin stderr: " << plugin.Stderr());
