@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   bazel-bootstrap bazel-rules-java g++            # build
+  protobuf-compiler libprotobuf-dev                # nri/ (the NRI plugin's messages)
   nlohmann-json3-dev doctest-dev libseccomp-dev    # libraries
   libbenchmark-dev                                 # bench/ (Google Benchmark)
   libboost-dev libboost-filesystem-dev

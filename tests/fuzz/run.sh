@@ -21,7 +21,8 @@ sources=(common/io.cc common/log.cc common/text.cc
          renderer/meminfo.cc renderer/memory.cc renderer/cpu_view.cc renderer/cpuinfo.cc
          renderer/cpu_usage.cc renderer/stat.cc renderer/uptime.cc renderer/tasks.cc
          renderer/diskstats.cc renderer/swaps.cc renderer/pressure.cc renderer/vmstat.cc
-         oci/seccomp_edit.cc agent/answer.cc agent/handoff.cc agent/fd_passing.cc)
+         oci/seccomp_edit.cc agent/answer.cc agent/handoff.cc agent/fd_passing.cc
+         nri/frame.cc)
 objects=()
 for src in "${sources[@]}"; do
   obj=$build/$(echo "$src" | tr / _).o

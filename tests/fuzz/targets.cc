@@ -12,6 +12,7 @@
 #include "common/mountinfo.h"
 #include "common/proc.h"
 #include "hook/cgroups.h"
+#include "nri/frame.h"
 #include "oci/config.h"
 #include "oci/config_edit.h"
 #include "oci/engine_config.h"
@@ -122,6 +123,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseStartTime(in);
   (void)ParseTaskState(in);
   (void)ParseNsPid(in);
+#elif defined(FUZZ_NRI_FRAME)
+  // The trunk as the plugin reads it, split where the input's first byte
+  // says; each connection's stream reassembled into ttrpc frames, and every
+  // frame rendered again must parse back to itself.
+  const size_t split = in.empty() ? 0 : uint8_t(in[0]) % (in.size() + 1);
+  nri::MuxReader trunk;
+  nri::TtrpcReader conns[2];
+  for (std::string_view part : {in.substr(0, split), in.substr(split)}) {
+    auto frames = trunk.Feed(part);
+    if (!frames) break;
+    for (const auto& mux : *frames) {
+      auto again = nri::ParseMuxFrame(nri::RenderMuxFrames(mux.conn, mux.payload));
+      if (!again || !*again || (*again)->frame.payload.substr(0, nri::kMuxChunkBytes) !=
+                                   mux.payload.substr(0, nri::kMuxChunkBytes)) {
+        __builtin_trap();
+      }
+      auto messages = conns[mux.conn % 2].Feed(mux.payload);
+      if (!messages) continue;
+      for (const auto& m : *messages) {
+        auto rendered = nri::RenderTtrpcFrame(m);
+        auto back = rendered ? nri::ParseTtrpcFrame(*rendered) : rendered.error();
+        if (!back || !*back || (*back)->frame.data != m.data || (*back)->frame.stream != m.stream) {
+          __builtin_trap();
+        }
+      }
+    }
+  }
 #else
 #error "define one FUZZ_<NAME>"
 #endif
