@@ -37,6 +37,7 @@ import tempfile
 import time
 
 import costs
+import freshness
 import sysinfo_cost
 
 RUN_DIR = "/run/prochook"
@@ -603,6 +604,7 @@ def markdown(r, command):
         for base, v in rows.items():
             out.append(f"| {base} | " + " | ".join(fmt_range(v[c], 1e3, 2) if c in v else "" for c in cols) + " |")
         out.append("")
+    out.extend(freshness.markdown(r))
     out.extend(costs.markdown(r))
     out.extend(sysinfo_cost.markdown(r))
     return "\n".join(out)
@@ -647,7 +649,7 @@ def main():
     ap.add_argument("--idle-threads", required=True)
     ap.add_argument("--sysinfo-caller", required=True)
     ap.add_argument("--out", required=True, help="directory for report.md and report.json")
-    ap.add_argument("--only", default="read,cost,start,scale,renderers,loadcost,repaircost,sysinfo",
+    ap.add_argument("--only", default="read,cost,start,freshness,scale,renderers,loadcost,repaircost,sysinfo",
                     help="comma-separated sections (default: all)")
     ap.add_argument("--scale", default="100,500", help="container counts for the scale section")
     ap.add_argument("--window", type=float, default=30, help="seconds per CPU/staleness window")
@@ -665,7 +667,7 @@ def main():
     sections = {"read": bench.read_latency, "cost": bench.renderer_cost, "start": bench.start_overhead,
                 "scale": bench.scale, "renderers": bench.renderers,
                 "loadcost": lambda: costs.loadavg_cost(bench), "repaircost": lambda: costs.repair_cost(bench),
-                "sysinfo": lambda: sysinfo_cost.sysinfo_cost(bench)}
+                "sysinfo": lambda: sysinfo_cost.sysinfo_cost(bench), "freshness": lambda: freshness.freshness(bench)}
     try:
         bench.machine()
         for name in args.only.split(","):

@@ -18,6 +18,14 @@ namespace {
 // Bytes on the pipes. Renderer to gate: arm, done. Gate to renderer:
 // refresh now, or failed (it could not mark every file, so it is of no use).
 constexpr char kArm = 'A', kDone = 'D', kRefresh = 'R', kFailed = 'F';
+#ifndef FAN_PRE_ACCESS
+#define FAN_PRE_ACCESS 0x00100000  // Linux 6.14 (Debian 12's headers predate it)
+#endif
+// What a gated file waits on: its opening, and each read. Since Linux
+// 6.14 a read on a descriptor opened before any pre-content watcher
+// existed raises FAN_ACCESS_PERM no more, only FAN_PRE_ACCESS does (for
+// descriptors opened while one existed): both are asked for where the
+// kernel knows the second.
 constexpr uint64_t kMask = FAN_OPEN_PERM | FAN_ACCESS_PERM;
 // Events answered in one batch: each holds an open file until answered, and
 // a group that cannot open one more denies the read (EMFILE), so keep few.
@@ -26,10 +34,11 @@ constexpr size_t kBatch = 32;
 // The gate's side: the group, its pipes and the marks.
 class Gate {
  public:
-  Gate(int group, int from_renderer, int to_renderer, std::vector<int> files)
-      : group_(group), in_(from_renderer), out_(to_renderer), files_(std::move(files)) {}
+  Gate(int group, int from_renderer, int to_renderer, std::vector<int> files, uint64_t mask)
+      : group_(group), in_(from_renderer), out_(to_renderer), files_(std::move(files)), mask_(mask) {}
 
   [[noreturn]] void Serve() {
+    Pin();
     for (;;) {
       struct pollfd fds[2] = {{in_, POLLIN, 0}, {group_, POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
@@ -55,7 +64,9 @@ class Gate {
 
   void Arm() {
     for (int fd : files_) {
-      if (::fanotify_mark(group_, FAN_MARK_ADD, kMask, fd, nullptr) != 0) {
+      const bool ok = (ignored_ == 0 || Mark(FAN_MARK_REMOVE | FAN_MARK_IGNORE, ignored_, fd)) &&
+                      Mark(FAN_MARK_ADD, mask_, fd);
+      if (!ok) {
         LOG_WARN("read gate: %s; files nobody reads are refreshed once per idle period",
                  Error::Sys("fanotify_mark").message().c_str());
         Disarm();
@@ -69,7 +80,31 @@ class Gate {
   void Disarm() {
     ::fanotify_mark(group_, FAN_MARK_FLUSH, 0, -1, nullptr);
     armed_ = false;
+    Pin();
   }
+
+  // Linux 6.14+ decides when a file is opened whether reads through that
+  // descriptor raise events: only if its inode was then watched for
+  // pre-content events. A descriptor that top or `free -s` opened while the
+  // container was being read (unmarked) would never be gated. So while the
+  // files are not gated, each keeps a mark whose read events are all
+  // ignored (the inode counts as watched; a read is not held), and one
+  // event that never comes (FAN_OPEN_EXEC_PERM: the files are not
+  // executable, and mounted noexec) so that the mark stays where the
+  // kernel has no ignore for them.
+  void Pin() {
+    for (int fd : files_) {
+      const bool ok = Mark(FAN_MARK_ADD, FAN_OPEN_EXEC_PERM, fd) &&
+                      (ignored_ == 0 || Mark(FAN_MARK_ADD | FAN_MARK_IGNORE_SURV, ignored_, fd));
+      if (!ok) {
+        LOG_WARN("read gate: %s; a descriptor kept open may not be gated",
+                 Error::Sys("fanotify_mark").message().c_str());
+        return;
+      }
+    }
+  }
+
+  bool Mark(unsigned flags, uint64_t mask, int fd) { return ::fanotify_mark(group_, flags, mask, fd, nullptr) == 0; }
 
   // Reads the pending events (at most kBatch) into fds_; false if none.
   bool Collect() {
@@ -124,6 +159,10 @@ class Gate {
 
   const int group_, in_, out_;
   const std::vector<int> files_;
+  const uint64_t mask_;
+  // The read events ignored while not gated: where the kernel knows
+  // FAN_PRE_ACCESS (Pin), else none.
+  const uint64_t ignored_ = mask_ & FAN_PRE_ACCESS ? FAN_PRE_ACCESS | FAN_ACCESS_PERM : 0;
   bool armed_ = false;
   std::vector<int> fds_;
 };
@@ -131,8 +170,16 @@ class Gate {
 }  // namespace
 
 Result<ReadGate> ReadGate::Start(const std::vector<int>& files) {
-  UniqueFd group(::fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE));
+  // A pre-content group: the files opened while it exists get pre-content
+  // events (FAN_PRE_ACCESS), the only read events of Linux 6.14+ for a
+  // descriptor kept open; older kernels treat it as a content group.
+  UniqueFd group(::fanotify_init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE));
   if (!group.valid()) return Error::Sys("fanotify_init");
+  uint64_t mask = kMask;
+  if (!files.empty() && ::fanotify_mark(group.get(), FAN_MARK_ADD, FAN_PRE_ACCESS, files[0], nullptr) == 0) {
+    ::fanotify_mark(group.get(), FAN_MARK_FLUSH, 0, -1, nullptr);
+    mask |= FAN_PRE_ACCESS;
+  }
   int to[2], from[2];
   if (::pipe2(to, O_CLOEXEC) != 0) return Error::Sys("pipe2");
   UniqueFd to_read(to[0]), to_write(to[1]);
@@ -160,7 +207,7 @@ Result<ReadGate> ReadGate::Start(const std::vector<int>& files) {
       LOG_ERROR("read gate: %s; exiting", s.error().message().c_str());
       ::_exit(1);
     }
-    Gate(group.get(), to_read.get(), from_write.get(), files).Serve();
+    Gate(group.get(), to_read.get(), from_write.get(), files, mask).Serve();
   }
   ::fcntl(to_write.get(), F_SETFL, O_NONBLOCK);
   return ReadGate(std::move(to_write), std::move(from_read), pid);

@@ -107,6 +107,8 @@ struct Continue {
 
 TEST_CASE("freshness: after 15 s unread, free sees 64 MiB written just before it, and /proc/stat is current") {
   if (SkipUnlessReady({"free", "dd"})) return;
+  // Debug logging: the renderer log says when the files were gated and
+  // refreshed for a read, should a check below fail.
   Container c({.memory_limit = 512ull << 20,
                .hook_command = {"/usr/bin/env", "env", "PROCHOOK_LOG_LEVEL=debug", ProchookBinary(), "hook"}});
   REQUIRE(c.Start().exit_code == 0);
@@ -120,26 +122,31 @@ TEST_CASE("freshness: after 15 s unread, free sees 64 MiB written just before it
   REQUIRE_MESSAGE(after.size() == 1, free.exit_code << ": " << free.out << free.err);
   CHECK_MESSAGE(before[0] - after[0] >= 60 * kMiB, "free: " << before[0] << " kB, then " << after[0] << " kB");
 
-  // /proc/stat's age when read after another quiet spell: rendered after
-  // the read began (without the gate: up to the idle period, 10 s).
+  // /proc/stat's age when read after another quiet spell: at most one
+  // interval (1 s; gated, it is rendered after the read began; without the
+  // gate it is up to the idle period, 10 s, old).
   std::this_thread::sleep_for(kQuiet);
   const double uptime = HostUptime();
   const std::string stat = c.Exec({"cat", "/proc/stat"}).out;
   const double age = StatAge(stat, uptime);
-  CHECK_MESSAGE(age < 0.05, "/proc/stat was " << age << " s old at " << uptime << ":\n" << stat
+  CHECK_MESSAGE(age < 1.0, "/proc/stat was " << age << " s old at " << uptime << ":\n" << stat
                 << ReadText(c.state_dir() + "/renderer.log"));
 }
 
 TEST_CASE("freshness: free -s 16 keeps /proc/meminfo open across the quiet spell; its second report sees 64 MiB written meanwhile") {
-  if (SkipUnlessReady({"free", "dd"})) return;
+  if (SkipUnlessReady({"free", "python3"})) return;
   Container c({.memory_limit = 512ull << 20});
   REQUIRE(c.Start().exit_code == 0);
   RequireServed(c);
-  RunResult free;
-  std::thread reader([&] { free = c.Exec({"free", "-k", "-s", "16", "-c", "2"}); });
-  std::this_thread::sleep_for(14s);  // idle (gated) after 10 s unread
-  Write64MiB(c);
-  reader.join();
+  // One exec: free's first report, 64 MiB written 14 s later (the files
+  // gated since 10 s unread) by a process started with free, free's second
+  // report at 16 s through its kept-open descriptor. Nothing else starts
+  // meanwhile: a new process may read a served file (glibc reads
+  // /sys/devices/system/cpu/online), which would refresh the files for
+  // free too.
+  const RunResult free = c.Exec(
+      {"sh", "-c",
+       "free -k -s 16 -c 2 & python3 -c 'import time; time.sleep(14); open(\"/tmp/fill\", \"wb\").write(bytes(64 << 20))'; wait"});
   REQUIRE(free.exit_code == 0);
   const std::vector<uint64_t> reports = FreeColumn(free.out);
   REQUIRE(reports.size() == 2);
