@@ -4,8 +4,9 @@
   loadcost:   renderer CPU (utime+stime over 10 s) while a loop in the
               container reads /proc/loadavg every 0.2 s, with 1, 1,000 and
               20,000 idle threads in the container.
-  repaircost: the hook's repair phase and `runc run` of `true` with 0, 10 and
-              500 containers already served, and what one full repair walk
+  repaircost: the hook's repair phase and `runc run` of `true` (with and
+              without prochook, alternating) with 0, 100 and 500 containers
+              already served, and what one full repair walk
               (`prochook repair`, which every hook did before the bound) costs.
 
 Both use a run directory of their own (`--run-dir`), so containers that other
@@ -130,7 +131,7 @@ def hook_timings(run_dir, ids):
     return out
 
 
-def repair_cost(bench, served_counts=(0, 10, 500), starts=20):
+def repair_cost(bench, served_counts=(0, 100, 500), starts=20):
     log("repaircost: the hook's repair phase and runc run, by containers served")
     ct = bench.ct
     rd = RunDir(bench, "repaircost")
@@ -139,6 +140,7 @@ def repair_cost(bench, served_counts=(0, 10, 500), starts=20):
     try:
         probe = ct.bundle("repaircost-probe", ["true"], hook_argv=rd.hook_argv(),
                           hook_env=["PROCHOOK_LOG_LEVEL=debug"])
+        plain = ct.bundle("repaircost-plain", ["true"], hook=False)
         for served in served_counts:
             log(f"repaircost: starting containers up to {served} served")
             while len(running) < served:
@@ -148,13 +150,17 @@ def repair_cost(bench, served_counts=(0, 10, 500), starts=20):
                 running.append(cid)
             if served:
                 assert len(rd.served()) >= served
-            walls, ids = [], []
-            for i in range(-3, starts):  # three warm-up runs
+            walls, plain_walls, ids = [], [], []
+            for i in range(-3, starts):  # three warm-up runs; with and without prochook alternating
+                t = time.perf_counter()
+                ct.run_foreground(f"bench-plain-{served}-{i + 3}-{os.getpid()}", plain)
+                plain_ms = (time.perf_counter() - t) * 1e3
                 cid = f"bench-probe-{served}-{i + 3}-{os.getpid()}"
                 t = time.perf_counter()
                 ct.run_foreground(cid, probe)
                 if i >= 0:
                     walls.append((time.perf_counter() - t) * 1e3)
+                    plain_walls.append(plain_ms)
                     ids.append(cid)
             timings = hook_timings(rd.path, set(ids))
             phases = {}
@@ -167,7 +173,9 @@ def repair_cost(bench, served_counts=(0, 10, 500), starts=20):
                 t = time.perf_counter()
                 subprocess.run([ct.prochook, "repair", "--run-dir", rd.path], capture_output=True)
                 full.append((time.perf_counter() - t) * 1e3)
-            result[str(served)] = {"runc_run_ms": summarize(walls), "hook_repair_us": summarize(repair_us),
+            result[str(served)] = {"runc_run_ms": summarize(walls), "plain_runc_run_ms": summarize(plain_walls),
+                                   "added_ms": statistics.median(walls) - statistics.median(plain_walls),
+                                   "hook_repair_us": summarize(repair_us),
                                    "hook_phases_us": {p: summarize(v) for p, v in phases.items()},
                                    "full_repair_walk_ms": summarize(full), "starts": len(walls)}
             log(f"repaircost: {served} served: {result[str(served)]}")
@@ -198,20 +206,20 @@ def markdown(r):
                        f"{c['renderer_cpu_ms_per_s']:.2f} | `{c['loadavg_in_container']}` |")
         out.append("")
     if "repair_cost" in r:
-        out.append("## Repair on the start path: by containers already served\n")
+        out.append("## Start overhead and repair on the start path: by containers already served\n")
         out.append("`runc run` of `true` with prochook's hooks (PROCHOOK_LOG_LEVEL=debug), the createRuntime "
                    "hook's repair phase from hook.log, and one full repair walk (`prochook repair`, process "
                    "start included): what every hook invocation did before the bound.\n")
-        out.append("| served | runc run ms | hook repair phase us | whole createRuntime hook us (setup + repair) "
-                   "| full repair walk ms |")
-        out.append("|---|---|---|---|---|")
+        out.append("| served | runc run ms | without prochook ms | added ms | hook repair phase us | "
+                   "whole createRuntime hook us (setup + repair) | full repair walk ms |")
+        out.append("|---|---|---|---|---|---|---|")
         for n, c in r["repair_cost"].items():
             f = lambda s, d=1: f"{s['median']:.{d}f} ({s['min']:.{d}f}-{s['max']:.{d}f})"
             ph = c.get("hook_phases_us", {})
             whole = (f"{ph['hook']['median'] + ph['repair']['median']:.0f}"
                      if "hook" in ph and "repair" in ph else "-")
-            out.append(f"| {n} | {f(c['runc_run_ms'])} | {f(c['hook_repair_us'], 0)} | {whole} | "
-                       f"{f(c['full_repair_walk_ms'])} |")
+            out.append(f"| {n} | {f(c['runc_run_ms'])} | {f(c['plain_runc_run_ms'])} | {c['added_ms']:.1f} | "
+                       f"{f(c['hook_repair_us'], 0)} | {whole} | {f(c['full_repair_walk_ms'])} |")
         out.append("\nMedian (min-max). The hook's repair looks at two state directories whatever the number "
                    "served (none at 0: only the starting container's own, which it skips).\n")
         out.append("")

@@ -46,6 +46,8 @@ run_and_count() {
 
 # 0. The counting itself, against fake build event files and logs.
 add "$(bash tests/count_results_test.sh)"
+# README's performance figures are the committed bench report's.
+add "$(python3 tests/readme_figures_test.py)"
 
 # 1. Everything: unit tests and end to end with real runtimes. Tests tagged
 # "external" depend on the host and are never served from Bazel's cache.
