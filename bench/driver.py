@@ -636,8 +636,7 @@ def growth_notes(r):
                      f"linearly with N; memory likewise "
                      f"({lo['renderer_uss_mib_total'] * 1024 / int(counts[0]):.0f} and "
                      f"{hi['renderer_uss_mib_total'] * 1024 / int(counts[-1]):.0f} KiB USS per renderer).")
-    render = {name.rpartition("/")[2]: v for name, v in r.get("renderers_ns", {}).items()
-              if name.startswith("BM_ContainerRender/")}
+    render = headline.container_render(r)
     if "2" in render and "256" in render:
         t2, t256 = render["2"]["median"] / 1e3, render["256"]["median"] / 1e3
         notes.append(f"Growth with host CPUs: a refresh's reading and rendering of fixture files (section 6, BM_ContainerRender) "

@@ -15,6 +15,12 @@ def _reads(r, mode):
     return {src: [row[src]["median"] / 1e3 for row in rows] for src in ("prochook", "tmpfs", "kernel", "lxcfs")}
 
 
+def container_render(r):
+    """BM_ContainerRender's figures by host CPU count ("2", "64", "256")."""
+    return {n.rpartition("/")[2]: v for n, v in r.get("renderers_ns", {}).items()
+            if n.startswith("BM_ContainerRender/")}
+
+
 def _ok(ok):
     return "met" if ok else "missed"
 
@@ -69,8 +75,7 @@ def table(r):
                    f"{s['containers_late_by_more_than_one_interval']} | under 5%: "
                    f"{_ok(s['renderer_cpu_pct_of_one_core'] < 5)}; none late: "
                    f"{_ok(s['containers_late_by_more_than_one_interval'] == 0)} |")
-    render = {n.rpartition("/")[2]: v for n, v in r.get("renderers_ns", {}).items()
-              if n.startswith("BM_ContainerRender/")}
+    render = container_render(r)
     if "2" in render and "256" in render:
         out.append(f"| a refresh's reading and rendering of fixture files (not the kernel) at 2 / 256 host CPUs, "
                    f"us | {render['2']['median'] / 1e3:.0f} / {render['256']['median'] / 1e3:.0f} | |")
