@@ -4,7 +4,7 @@
 # containers and LXCFS side by side and writes bench/results/report.md and
 # report.json. Arguments go to driver.py (e.g. --scale 100 --window 10;
 # --help lists them). Takes about 15 minutes with the defaults; one part
-# alone: e.g. --only loadcost,repaircost --out bench/results/costs.
+# alone: e.g. --only loadcost,repaircost --out /tmp/costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $(id -u) == 0 ]] || { echo "bench: run as root (it starts runc containers and LXCFS)" >&2; exit 1; }
