@@ -75,11 +75,28 @@ std::chrono::milliseconds TimedRead(const std::string& path, std::string* text) 
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
 }
 
-// The container's renderer, once it has gone idle with its files gated.
-int IdleRenderer(const Container& c) {
+// Waits until the container's read gate has marked its files (fdinfo of
+// its fanotify group lists them); returns the renderer's pid. A descriptor
+// opened before that is not gated on Linux 6.14+ (README).
+int GatedRenderer(const Container& c) {
   const int renderer = RendererPid(c);
   REQUIRE(renderer > 0);
-  REQUIRE_MESSAGE(WaitFor(5s, [&] { return GatePid(renderer) > 0; }), "no read gate for renderer " << renderer);
+  const auto marked = [&] {
+    const int gate = GatePid(renderer);
+    if (gate == 0) return false;
+    std::error_code ec;
+    for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(gate) + "/fdinfo", ec)) {
+      if (ReadText(fd.path().string()).find("fanotify ino:") != std::string::npos) return true;
+    }
+    return false;
+  };
+  REQUIRE_MESSAGE(WaitFor(5s, marked), "no read gate with marks for renderer " << renderer);
+  return renderer;
+}
+
+// The container's renderer, once it has gone idle with its files gated.
+int IdleRenderer(const Container& c) {
+  const int renderer = GatedRenderer(c);
   std::this_thread::sleep_for(kQuiet);
   return renderer;
 }
@@ -138,6 +155,7 @@ TEST_CASE("freshness: free -s 16 keeps /proc/meminfo open across the quiet spell
   Container c({.memory_limit = 512ull << 20});
   REQUIRE(c.Start().exit_code == 0);
   RequireServed(c);
+  GatedRenderer(c);
   // One exec: free's first report, 64 MiB written 14 s later (the files
   // gated since 10 s unread) by a process started with free, free's second
   // report at 16 s through its kept-open descriptor. Nothing else starts
