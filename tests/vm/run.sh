@@ -56,7 +56,7 @@ conditions_test *a container started without a blkio cgroup*
 conditions_test *a disk no cgroup ever throttled*
 EXCLUDES
 rm -f "$out/payload.img"
-mke2fs -q -t ext4 -d "$payload" "$out/payload.img" 256M || fail "making the payload disk failed"
+mke2fs -q -t ext4 -d "$payload" "$out/payload.img" 512M || fail "making the payload disk failed"
 
 console=$out/console.log
 list=$(IFS=,; echo "${tests[*]}")
