@@ -55,8 +55,6 @@ class Refresher {
     if (auto devices = ListBlockStats(dir_)) renderer_.KeepBlockDevices(std::move(*devices));
   }
 
-  // Files that failed are left out of the summary (and keep any earlier
-  // content); the rest are written.
   // What an unread container needs between refreshes: its load average
   // sampled, as the kernel samples the host's whoever reads it.
   void SampleLoad() { renderer_.SampleLoad(MonotonicMs()); }
@@ -69,6 +67,8 @@ class Refresher {
   }
   size_t written_count() const { return stores_.size(); }
 
+  // Files that failed are left out of the summary (and keep any earlier
+  // content); the rest are written.
   RenderSummary Refresh() {
     RenderSummary summary;
     for (RenderedFile& file : renderer_.Render(MonotonicMs())) {
