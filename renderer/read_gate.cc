@@ -8,6 +8,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <string>
+
 #include "common/clock.h"
 #include "common/log.h"
 #include "renderer/sandbox.h"
@@ -66,15 +68,18 @@ class Gate {
     for (int fd : files_) {
       const bool ok = (ignored_ == 0 || Mark(FAN_MARK_REMOVE | FAN_MARK_IGNORE, ignored_, fd)) &&
                       Mark(FAN_MARK_ADD, mask_, fd);
-      if (!ok) {
-        LOG_WARN("read gate: %s; files nobody reads are refreshed once per idle period",
-                 Error::Sys("fanotify_mark").message().c_str());
-        Disarm();
-        (void)!::write(out_, &kFailed, 1);
-        return;
-      }
+      if (!ok) return GiveUp(Error::Sys("fanotify_mark").message());
     }
     armed_ = true;
+  }
+
+  // For good: the marks go, and the renderer falls back to a refresh per
+  // idle period.
+  void GiveUp(const std::string& why) {
+    LOG_ERROR("read gate: %s; the files are no longer gated, those nobody reads are refreshed once per idle period",
+              why.c_str());
+    Disarm();
+    (void)!::write(out_, &kFailed, 1);
   }
 
   void Disarm() {
@@ -114,11 +119,8 @@ class Gate {
     const ssize_t n = ::read(group_, buf, room);
     if (n < 0 && errno != EAGAIN && errno != EINTR && armed_) {
       // The kernel could not open a reader's file for us, and has denied
-      // that read: never again. Take the marks away, and tell the renderer.
-      LOG_ERROR("read gate: %s; a read was refused, the files are no longer gated",
-                Error::Sys("reading fanotify events").message().c_str());
-      Disarm();
-      (void)!::write(out_, &kFailed, 1);
+      // that read: never again.
+      GiveUp(Error::Sys("reading fanotify events").message() + " (a read was refused)");
     }
     if (n <= 0) return false;
     auto* e = reinterpret_cast<struct fanotify_event_metadata*>(buf);

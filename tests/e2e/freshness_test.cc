@@ -23,6 +23,13 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr uint64_t kMiB = 1024;  // in kB, as meminfo counts
+// What 64 MiB written must take off MemFree: cgroup v2 on 6.1 charged
+// 60960 kB of it by the time of the read (seen in the guest), v1 all of it.
+constexpr uint64_t kSeen = 56 * kMiB;
+// How old a rendered file may be when read: one interval (1 s), plus what
+// a refresh itself takes, which under software emulation (the VM lane) is
+// up to a few hundred ms (1.15 s seen there).
+constexpr double kMaxAge = 1.5;
 // Past the idle period (10 s by default) with margin: the files are gated.
 constexpr auto kQuiet = 15s;
 
@@ -137,16 +144,16 @@ TEST_CASE("freshness: after 15 s unread, free sees 64 MiB written just before it
   const RunResult free = c.Exec({"free", "-k"});
   const std::vector<uint64_t> after = FreeColumn(free.out);
   REQUIRE_MESSAGE(after.size() == 1, free.exit_code << ": " << free.out << free.err);
-  CHECK_MESSAGE(before[0] - after[0] >= 60 * kMiB, "free: " << before[0] << " kB, then " << after[0] << " kB");
+  CHECK_MESSAGE(before[0] - after[0] >= kSeen, "free: " << before[0] << " kB, then " << after[0] << " kB");
 
   // /proc/stat's age when read after another quiet spell: at most one
-  // interval (1 s; gated, it is rendered after the read began; without the
-  // gate it is up to the idle period, 10 s, old).
+  // interval and a refresh (gated, it is rendered after the read began;
+  // without the gate it is up to the idle period, 10 s, old).
   std::this_thread::sleep_for(kQuiet);
   const double uptime = HostUptime();
   const std::string stat = c.Exec({"cat", "/proc/stat"}).out;
   const double age = StatAge(stat, uptime);
-  CHECK_MESSAGE(age < 1.0, "/proc/stat was " << age << " s old at " << uptime << ":\n" << stat
+  CHECK_MESSAGE(age < kMaxAge, "/proc/stat was " << age << " s old at " << uptime << ":\n" << stat
                 << ReadText(c.state_dir() + "/renderer.log"));
 }
 
@@ -168,7 +175,7 @@ TEST_CASE("freshness: free -s 16 keeps /proc/meminfo open across the quiet spell
   REQUIRE(free.exit_code == 0);
   const std::vector<uint64_t> reports = FreeColumn(free.out);
   REQUIRE(reports.size() == 2);
-  CHECK_MESSAGE(reports[0] - reports[1] >= 60 * kMiB, free.out);
+  CHECK_MESSAGE(reports[0] - reports[1] >= kSeen, free.out);
 }
 
 TEST_CASE("freshness: a stopped renderer holds a first read for the gate's bound only; a killed gate or renderer holds none") {

@@ -19,7 +19,7 @@ out=${PROCHOOK_VM_DIR:-/var/tmp/prochook-vm}
 deadline=${PROCHOOK_VM_DEADLINE:-2700}  # seconds for the whole guest
 tests=("$@")
 ((${#tests[@]})) || [[ -n $script ]] ||
-  tests=(runc_test cgroup2_test cgroup2_test:crun tools_test blockstat_test faults_test conditions_test engines_test sysinfo_test timens_test vmstat_test)
+  tests=(runc_test cgroup2_test cgroup2_test:crun tools_test blockstat_test faults_test conditions_test engines_test sysinfo_test timens_test vmstat_test freshness_test)
 
 fail() { echo "vm: $*" >&2; echo "vm: 0 passed, ${#tests[@]} failed"; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86 is not installed"
