@@ -201,7 +201,10 @@ class ServeLoop {
   void RefreshIfDue(bool first) {
     const int64_t now = MonotonicMs();
     // Reads since the last pass (also the one that woke an idle renderer).
-    if (reads_.fd() >= 0 && reads_.Drain()) last_read_ = now;
+    if (reads_.fd() >= 0 && reads_.Drain()) {
+      if (Idle(now)) LOG_DEBUG("read after %lld ms quiet: refreshing every interval", static_cast<long long>(now - last_read_));
+      last_read_ = now;
+    }
     if (refresh_now_) {
       last_read_ = now;
     } else if (Idle(now) && gated()) {
@@ -218,7 +221,11 @@ class ServeLoop {
       return;
     } else if (Idle(now) && now - last_refresh_ < idle_ms()) {
       return;
+    } else if (Idle(now) && !quiet_logged_) {
+      LOG_DEBUG("idle: refreshing once per idle period");
+      quiet_logged_ = true;
     }
+    if (!Idle(now)) quiet_logged_ = false;
     const RenderSummary done = refresher_.Refresh();
     last_refresh_ = now;
     heartbeat_.Beat(!done.rendered.empty(), done.problems);
@@ -246,9 +253,22 @@ class ServeLoop {
   std::optional<End> WaitForNextTick() {
     next_ += record_.interval_ms;
     int64_t after = MonotonicMs();
-    if (next_ < after) next_ = after;  // overran: skip missed ticks, do not burst
+    if (next_ < after) {  // overran: skip missed ticks, do not burst
+      if (after - next_ >= record_.interval_ms) {
+        LOG_DEBUG("a tick %lld ms late", static_cast<long long>(after - next_));
+      }
+      next_ = after;
+    }
     const bool idle = Idle(after);
-    if (idle) next_ = std::max(next_, last_refresh_ + idle_ms());
+    // Idle from now on: sleep until the next idle refresh, but with a gate
+    // only once it is armed (RefreshIfDue arms it on the tick that comes
+    // at once): a sleep with the files neither gated nor watched would let
+    // a read see content up to an idle period old.
+    if (idle && gated() && !armed_) {
+      next_ = after;
+    } else if (idle) {
+      next_ = std::max(next_, last_refresh_ + idle_ms());
+    }
     const bool watch = idle && !gated() && reads_.fd() >= 0;
     struct pollfd fds[3] = {{init_pidfd_, POLLIN, 0}, {sigfd_, POLLIN, 0}, {-1, POLLIN, 0}};
     if (gated() && armed_) fds[2].fd = gate_->fd();
@@ -302,6 +322,7 @@ class ServeLoop {
   size_t written_ = 0;                // the files the gate marks
   bool armed_ = false;                // the gate marks them now
   bool refresh_now_ = false;          // a read waits for this refresh
+  bool quiet_logged_ = false;         // idle without a gate, said once
   int64_t last_read_ = MonotonicMs();
   int64_t last_refresh_ = 0;
   int64_t next_ = MonotonicMs();

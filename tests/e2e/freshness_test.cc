@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/fanotify.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -82,21 +83,40 @@ std::chrono::milliseconds TimedRead(const std::string& path, std::string* text) 
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
 }
 
+// The fdinfo of the read gate's fanotify group ("fanotify ino:... mask:..."
+// per marked file), or "" if there is no gate.
+std::string GateMarks(int renderer) {
+  const int gate = GatePid(renderer);
+  if (gate == 0) return "";
+  std::error_code ec;
+  for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(gate) + "/fdinfo", ec)) {
+    std::string text = ReadText(fd.path().string());
+    if (text.find("fanotify ino:") != std::string::npos) return text;
+  }
+  return "";
+}
+
+// Whether the gate holds the next open: a mark asks for FAN_OPEN_PERM
+// (between spells the marks ask for FAN_OPEN_EXEC_PERM only).
+bool Armed(int renderer) {
+  std::istringstream in(GateMarks(renderer));
+  for (std::string line; std::getline(in, line);) {
+    const size_t at = line.find(" mask:");
+    if (line.rfind("fanotify ino:", 0) == 0 && at != std::string::npos &&
+        (std::stoull(line.substr(at + 6), nullptr, 16) & FAN_OPEN_PERM) != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Waits until the container's read gate has marked its files (fdinfo of
 // its fanotify group lists them); returns the renderer's pid. A descriptor
 // opened before that is not gated on Linux 6.14+ (README).
 int GatedRenderer(const Container& c) {
   const int renderer = RendererPid(c);
   REQUIRE(renderer > 0);
-  const auto marked = [&] {
-    const int gate = GatePid(renderer);
-    if (gate == 0) return false;
-    std::error_code ec;
-    for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(gate) + "/fdinfo", ec)) {
-      if (ReadText(fd.path().string()).find("fanotify ino:") != std::string::npos) return true;
-    }
-    return false;
-  };
+  const auto marked = [&] { return GateMarks(renderer).find("fanotify ino:") != std::string::npos; };
   REQUIRE_MESSAGE(WaitFor(5s, marked), "no read gate with marks for renderer " << renderer);
   return renderer;
 }
@@ -157,21 +177,42 @@ TEST_CASE("freshness: after 15 s unread, free sees 64 MiB written just before it
                 << ReadText(c.state_dir() + "/renderer.log"));
 }
 
-TEST_CASE("freshness: free -s 16 keeps /proc/meminfo open across the quiet spell; its second report sees 64 MiB written meanwhile") {
+TEST_CASE("freshness: the files are gated within an interval of the idle period after the last read") {
+  if (SkipUnlessReady()) return;
+  Container c({});
+  REQUIRE(c.Start().exit_code == 0);
+  RequireServed(c);
+  const int renderer = GatedRenderer(c);
+  REQUIRE(c.Exec({"cat", "/proc/meminfo"}).exit_code == 0);
+  const auto last_read = std::chrono::steady_clock::now();
+  REQUIRE(!Armed(renderer));  // read: not gated
+  // Idle period (10 s) plus one interval (1 s) plus a second of slack for
+  // the guest's emulation. Reads in between get content at most an
+  // interval old; a renderer that went to sleep unarmed would leave them
+  // an idle period old.
+  REQUIRE_MESSAGE(WaitFor(15s, [&] { return Armed(renderer); }), GateMarks(renderer));
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_read).count();
+  CHECK_MESSAGE(took < 12.0, "gated " << took << " s after the last read\n"
+                << ReadText(c.state_dir() + "/renderer.log"));
+}
+
+TEST_CASE("freshness: free -s 20 keeps /proc/meminfo open across the quiet spell; its second report sees 64 MiB written meanwhile") {
   if (SkipUnlessReady({"free", "python3"})) return;
   Container c({.memory_limit = 512ull << 20});
   REQUIRE(c.Start().exit_code == 0);
   RequireServed(c);
   GatedRenderer(c);
-  // One exec: free's first report, 64 MiB written 14 s later (the files
-  // gated since 10 s unread) by a process started with free, free's second
-  // report at 16 s through its kept-open descriptor. Nothing else starts
-  // meanwhile: a new process may read a served file (glibc reads
-  // /sys/devices/system/cpu/online), which would refresh the files for
-  // free too.
+  // One exec: free's first report; 64 MiB written by a process started
+  // with free, 13 s after its own start (its last read of a served file,
+  // so the files have been gated for 2 s or more); free's second report at
+  // 20 s through its kept-open descriptor. The margins leave a few seconds
+  // for python's start and its write under software emulation (the VM
+  // lane). Nothing else starts meanwhile: a new process may read a served
+  // file (glibc reads /sys/devices/system/cpu/online), which would refresh
+  // the files for free too.
   const RunResult free = c.Exec(
       {"sh", "-c",
-       "free -k -s 16 -c 2 & python3 -c 'import time; time.sleep(14); open(\"/tmp/fill\", \"wb\").write(bytes(64 << 20))'; wait"});
+       "free -k -s 20 -c 2 & python3 -c 'import time; time.sleep(13); open(\"/tmp/fill\", \"wb\").write(bytes(64 << 20))'; wait"});
   REQUIRE(free.exit_code == 0);
   const std::vector<uint64_t> reports = FreeColumn(free.out);
   REQUIRE(reports.size() == 2);
