@@ -72,6 +72,22 @@ prochook::nri::api::Container WithPolicy(const std::string& id) {
   return c;
 }
 
+// prochook-nri launched as a runtime launches it, configured with the
+// prochook under test, and its answer for a container with WithPolicy's
+// policy: sysinfo trapped.
+struct Trapped {
+  Launched launched;
+  prochook::nri::api::ContainerAdjustment adjust;
+};
+Trapped CreateTrapped(const std::string& id) {
+  Trapped t{Launch("10"), {}};
+  t.launched.conn.Register("/usr/bin/other-hook", "prochook: " + ProchookBinary() + "\n");
+  t.adjust = t.launched.conn.Create(WithPolicy(id));
+  INFO("plugin stderr: " << t.launched.plugin->Stderr());
+  REQUIRE(t.adjust.linux().has_seccomp_policy());
+  return t;
+}
+
 int AgentPid(const Container& c) { return std::atoi(ReadText(c.state_dir() + "/agent.pid").c_str()); }
 
 // Nothing of the container's agent left: no process, no state directory.
@@ -118,13 +134,10 @@ TEST_CASE("nri: the hooks prochook-nri returns serve a 256 MiB runc container") 
 
 TEST_CASE("nri: with the runtime's seccomp policy, sysinfo(2) in a 256 MiB runc container answers 256 MiB") {
   if (SkipUnlessReady()) return;
-  auto [plugin_ptr, conn] = Launch("10");
-  Plugin& plugin = *plugin_ptr;
-  conn.Register("/usr/bin/other-hook", "prochook: " + ProchookBinary() + "\n");
   const std::string id = "prochook-e2e-nri-" + std::to_string(getpid());
-  const auto adjust = conn.Create(WithPolicy(id));
+  auto [launched, adjust] = CreateTrapped(id);
+  Plugin& plugin = *launched.plugin;
   INFO("plugin stderr: " << plugin.Stderr());
-  REQUIRE(adjust.linux().has_seccomp_policy());
 
   CallerDir caller;
   Container::Options options = AsNriApplies(adjust, id);
@@ -155,20 +168,16 @@ TEST_CASE("nri: with the runtime's seccomp policy, sysinfo(2) in a 256 MiB runc 
   c.Stop();
   RequireAgentGone(c, agent);
 
-  conn.fd.reset();
+  launched.conn.fd.reset();
   const auto status = plugin.Wait();
   CHECK((status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
 }
 
 TEST_CASE("nri: a container whose creation fails after the plugin answered leaves no agent") {
   if (SkipUnlessReady()) return;
-  auto [plugin_ptr, conn] = Launch("10");
-  Plugin& plugin = *plugin_ptr;
-  conn.Register("/usr/bin/other-hook", "prochook: " + ProchookBinary() + "\n");
   const std::string id = "prochook-e2e-nri-fail-" + std::to_string(getpid());
-  const auto adjust = conn.Create(WithPolicy(id));
-  INFO("plugin stderr: " << plugin.Stderr());
-  REQUIRE(adjust.linux().has_seccomp_policy());
+  auto [launched, adjust] = CreateTrapped(id);
+  INFO("plugin stderr: " << launched.plugin->Stderr());
   Container::Options options = AsNriApplies(adjust, id);
   bool before_hook = false;
   SUBCASE("before the createRuntime hook: a bind mount's source is missing") {
