@@ -58,7 +58,7 @@ void Cleanup(const std::string& dir) {
 enum class Existing {
   kNone,      // no directory: the hook makes it
   kServing,   // this container is served already
-  kPrepared,  // made by the runtime wrapper for the sysinfo agent
+  kPrepared,  // made by the runtime wrapper or the NRI plugin for the sysinfo agent
 };
 
 // Before taking over an existing directory at our path. It may be ours
