@@ -1,6 +1,7 @@
 // prochook: container-aware /proc files through an OCI hook.
 //
-//   prochook hook [--run-dir DIR] [STAGE]   OCI hook entry (state on stdin)
+//   prochook hook [--run-dir DIR] [--state-key KEY] [STAGE]
+//                                           OCI hook entry (state on stdin)
 //   prochook runtime [--prochook-runtime=PATH] ARGS...
 //                                           OCI runtime wrapper (Docker, containerd)
 //   prochook install|uninstall [...]       engine configuration
@@ -43,7 +44,7 @@ namespace {
 constexpr char kVersion[] = "0.1.0";
 
 constexpr char kUsage[] =
-    "usage: prochook hook [--run-dir DIR] [STAGE]   OCI hook (state on stdin)\n"
+    "usage: prochook hook [--run-dir DIR] [--state-key KEY] [STAGE]   OCI hook (state on stdin)\n"
     "       prochook runtime [--prochook-runtime=PATH] RUNTIME-ARGS...\n"
     "                                               OCI runtime wrapper: adds the hooks,\n"
     "                                               then execs PATH (default runc)\n"
@@ -64,10 +65,12 @@ int Usage(const char* complaint) {
 }
 
 int Hook(const std::vector<std::string>& args) {
-  prochook::HookArgs hook{prochook::kDefaultRunDir, ""};
+  prochook::HookArgs hook{prochook::kDefaultRunDir, "", ""};
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--run-dir" && i + 1 < args.size()) {
       hook.run_dir = args[++i];
+    } else if (args[i] == "--state-key" && i + 1 < args.size() && !args[i + 1].empty()) {
+      hook.state_key = args[++i];
     } else if (!args[i].empty() && args[i][0] != '-' && hook.stage.empty()) {
       hook.stage = args[i];
     } else {

@@ -1,6 +1,6 @@
 // `prochook agent --state-dir DIR`: one container's sysinfo(2) agent
-// (wrapper mode). The runtime wrapper starts it before the runtime makes
-// the container; it listens on <state dir>/sysinfo (a socket), takes every
+// (wrapper mode, the NRI plugin). The runtime wrapper or prochook-nri
+// starts it before the runtime makes the container; it listens on <state dir>/sysinfo (a socket), takes every
 // notify fd the runtime hands it (the init's, then one per exec) and
 // answers each trapped sysinfo from the renderer's files (agent/figures.h),
 // or lets the real call run when it cannot.
@@ -8,8 +8,8 @@
 // It ends once it is of no more use, leaving nothing behind: every notify
 // fd it got has hung up (no process of the container is left) and the
 // container's init has exited, or, before any fd came, the state
-// directory was removed. Then it removes the state directory unless a
-// renderer is there to do so.
+// directory was removed (or 10 minutes passed with no container). Then it
+// removes the state directory unless a renderer is there to do so.
 #pragma once
 
 #include <string>

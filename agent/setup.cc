@@ -45,18 +45,8 @@ Result<> Untrap(const std::string& run_dir, const std::string& path, const std::
 // sysinfo for it; or an error with neither left behind.
 Result<> StartAndTrap(const std::string& run_dir, const std::string& dir, const std::string& path,
                       const std::string& trapped) {
-  // The store first: it is made only in an empty run directory.
-  EnsureStore(run_dir);
-  struct stat st;
-  if (::stat(dir.c_str(), &st) == 0) {
-    return Error::Msg("state directory " + dir + " exists (a container with this id and bundle)");
-  }
-  TRY(CreateStateDir(run_dir, dir), "state directory");
-  auto agent = StartAgent(dir);
-  if (!agent) {
-    (void)RemoveStateDir(dir);
-    return agent.error();
-  }
+  auto agent = PrepareAgent(run_dir, dir);
+  if (!agent) return agent.error();
   if (auto w = WriteConfig(path, trapped); !w) {
     KillStarted(agent->get());
     (void)RemoveStateDir(dir);
@@ -74,11 +64,6 @@ Result<> Apply(const std::string& run_dir, const std::string& id, const std::str
   const std::string socket = dir + "/" + kAgentSocketFile;
   TRY_ASSIGN(SysinfoConfig edited, AddSysinfoNotify(text, socket, run_dir), path);
   if (edited.edit == SysinfoEdit::kDeclined) LOG_INFO("sysinfo left to the kernel: %s", edited.reason.c_str());
-  if (edited.edit == SysinfoEdit::kAdded && socket.size() >= sizeof(sockaddr_un::sun_path)) {
-    LOG_WARN("sysinfo left to the kernel: the socket path %s is too long for a unix socket (a shorter id fits)",
-             socket.c_str());
-    return Untrap(run_dir, path, text);
-  }
   if (edited.edit != SysinfoEdit::kAdded) return Untrap(run_dir, path, text);
   if (auto r = StartAndTrap(run_dir, dir, path, edited.text); !r) {
     LOG_WARN("%s; sysinfo left to the kernel", r.error().message().c_str());
@@ -89,6 +74,23 @@ Result<> Apply(const std::string& run_dir, const std::string& id, const std::str
 }
 
 }  // namespace
+
+Result<UniqueFd> PrepareAgent(const std::string& run_dir, const std::string& dir, const std::string& program) {
+  const std::string socket = dir + "/" + kAgentSocketFile;
+  if (socket.size() >= sizeof(sockaddr_un::sun_path)) {
+    return Error::Msg("the socket path " + socket + " is too long for a unix socket (a shorter id fits)");
+  }
+  // The store first: it is made only in an empty run directory.
+  EnsureStore(run_dir);
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) {
+    return Error::Msg("state directory " + dir + " exists (another container's with this id)");
+  }
+  TRY(CreateStateDir(run_dir, dir), "state directory");
+  auto agent = StartAgent(dir, program);
+  if (!agent) (void)RemoveStateDir(dir);
+  return agent;
+}
 
 void SetUpSysinfo(const std::string& run_dir, const std::string& id, const std::string& bundle) {
   if (auto r = Apply(run_dir, id, bundle); !r) LOG_WARN("sysinfo: %s", r.error().message().c_str());

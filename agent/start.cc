@@ -18,7 +18,7 @@ void SignalReady(int ready_fd) {
   ::close(ready_fd);
 }
 
-Result<UniqueFd> StartAndAwait(std::vector<std::string> args, int timeout_ms) {
+Result<UniqueFd> StartAndAwait(std::vector<std::string> args, int timeout_ms, const std::string& program) {
   const std::string what = "prochook " + args.at(0);
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Error::Sys("pipe");
@@ -26,7 +26,7 @@ Result<UniqueFd> StartAndAwait(std::vector<std::string> args, int timeout_ms) {
   UniqueFd ready_w(pipe_fds[1]);
   args.push_back("--ready-fd");
   args.push_back(std::to_string(kPassedFd));
-  TRY_ASSIGN(pid_t pid, SpawnDetached(args, ready_w.get()), "starting " + what);
+  TRY_ASSIGN(pid_t pid, SpawnDetached(args, ready_w.get(), program), "starting " + what);
   // Not our child (double fork): a pidfd names it.
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (!pidfd.valid()) return Error::Sys("pidfd_open of " + what);
@@ -38,7 +38,9 @@ Result<UniqueFd> StartAndAwait(std::vector<std::string> args, int timeout_ms) {
   return Error::Msg(what + " did not come up (see renderer.log in its state directory)");
 }
 
-Result<UniqueFd> StartAgent(const std::string& state_dir) { return StartAndAwait({"agent", "--state-dir", state_dir}); }
+Result<UniqueFd> StartAgent(const std::string& state_dir, const std::string& program) {
+  return StartAndAwait({"agent", "--state-dir", state_dir}, kReadyTimeoutMs, program);
+}
 
 Result<UniqueFd> StartHolder(const std::string& state_dir) { return StartAndAwait({"hold", "--state-dir", state_dir}); }
 

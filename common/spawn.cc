@@ -12,7 +12,7 @@ namespace {
 
 // In the grandchild, which shares the caller's memory until execv (see
 // common/vfork.h): argv is built before the clone.
-[[noreturn]] void ExecDetached(const std::vector<char*>& argv, int pass_fd) {
+[[noreturn]] void ExecDetached(const char* program, const std::vector<char*>& argv, int pass_fd) {
   int devnull = ::open("/dev/null", O_RDWR);
   if (devnull < 0) _exit(127);
   // pass_fd first: it may be one of 0-2 or kPassedFd itself.
@@ -24,13 +24,13 @@ namespace {
     if (::dup2(devnull, fd) < 0) _exit(127);
   }
   ::syscall(SYS_close_range, pass_fd >= 0 ? kPassedFd + 1 : 3, ~0U, 0);
-  ::execv("/proc/self/exe", argv.data());
+  ::execv(program, argv.data());
   _exit(127);
 }
 
 }  // namespace
 
-Result<pid_t> SpawnDetached(const std::vector<std::string>& args, int pass_fd) {
+Result<pid_t> SpawnDetached(const std::vector<std::string>& args, int pass_fd, const std::string& program) {
   std::vector<char*> argv = {const_cast<char*>("prochook")};
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -41,7 +41,7 @@ Result<pid_t> SpawnDetached(const std::vector<std::string>& args, int pass_fd) {
     // Intermediate: new session so no terminal signal reaches the process,
     // then exit so it is reparented away from the runtime.
     ::setsid();
-    pid = RunShared([&]() -> int { ExecDetached(argv, pass_fd); });
+    pid = RunShared([&]() -> int { ExecDetached(program.c_str(), argv, pass_fd); });
     return pid < 0 ? 1 : 0;
   });
   if (child < 0) return Error::Sys("clone");

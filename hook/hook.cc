@@ -58,7 +58,7 @@ void Cleanup(const std::string& dir) {
 enum class Existing {
   kNone,      // no directory: the hook makes it
   kServing,   // this container is served already
-  kPrepared,  // made by the runtime wrapper for the sysinfo agent
+  kPrepared,  // made by the runtime wrapper or the NRI plugin for the sysinfo agent
 };
 
 // Before taking over an existing directory at our path. It may be ours
@@ -91,7 +91,7 @@ Result<Existing> AlreadyServing(const std::string& dir, const PinnedProcess& ini
 Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& config,
                const Options& options, const Deadline& deadline, bool* kept) {
   PhaseClock clock;
-  const std::string dir = StateDirPath(args.run_dir, state.id, state.bundle);
+  const std::string dir = args.run_dir + "/" + HookStateDirName(args, state.id, state.bundle);
   // From here on the init is named by its pidfd: what is read by pid below
   // is checked to have been read while it still held the pid.
   TRY_ASSIGN(PinnedProcess init, PinProcess(state.pid), "container init");
@@ -178,12 +178,19 @@ Result<> Setup(const HookArgs& args, const OciState& state, const OciConfig& con
 // Our container has stopped (its pid is 0 by now): a directory at our path
 // whose init still runs belongs to another container with our id and
 // bundle, as does one a hook is setting up (locked). One without a
-// readable record is left to `repair`.
-void CleanupStopped(const std::string& dir) {
+// readable record is left to `repair`, unless it is keyed (--state-key):
+// a keyed directory is this container's alone, made by the NRI plugin for
+// its agent before the runtime ran it, so a container that stopped before
+// the createRuntime hook served it (its creation failed) leaves nothing.
+void CleanupStopped(const std::string& dir, bool keyed) {
   auto lock = LockStateDir(dir, /*wait=*/false);
   if (!lock) return;  // none, or another container's being set up
   auto record = LoadRecord(dir);
-  if (!record) {
+  if (!record && keyed) {
+    LOG_INFO("removing %s: the container stopped before it was served", dir.c_str());
+    // Its agent, handed no notify fd, sees the directory gone and exits.
+    if (auto r = RemoveStateDir(dir); !r) LOG_WARN("cleanup: %s", r.error().message().c_str());
+  } else if (!record) {
     LOG_WARN("leaving %s to repair: %s", dir.c_str(), record.error().message().c_str());
   } else if (InitAlive(*record)) {
     LOG_INFO("leaving %s: it serves another running container with this id (init %d)", dir.c_str(),
@@ -209,7 +216,7 @@ UniqueFd OpenHookLog(const std::string& run_dir) {
 int HandleStage(const HookArgs& args, const OciState& state, Deadline::Clock::time_point start,
                 Deadline* deadline) {
   if (args.stage == "poststop" || state.status == "stopped") {
-    CleanupStopped(StateDirPath(args.run_dir, state.id, state.bundle));
+    CleanupStopped(args.run_dir + "/" + HookStateDirName(args, state.id, state.bundle), !args.state_key.empty());
     return 0;
   }
 
@@ -241,6 +248,10 @@ int HandleStage(const HookArgs& args, const OciState& state, Deadline::Clock::ti
 
 }  // namespace
 
+std::string HookStateDirName(const HookArgs& args, const std::string& id, const std::string& bundle) {
+  return StateDirName(id, args.state_key.empty() ? bundle : args.state_key);
+}
+
 int RunHook(const HookArgs& args, std::string_view state_text) {
   const auto start = Deadline::Clock::now();
   // Before hook.log, which lives on the store: what EnsureStore logs is
@@ -271,7 +282,7 @@ int RunHook(const HookArgs& args, std::string_view state_text) {
   // Never at the cost of this container's start: a few directories in turn
   // (repair.h), and it stops at the deadline.
   const bool stopping = args.stage == "poststop" || state->status == "stopped";
-  const RepairReport repair = Repair(args.run_dir, StateDirName(state->id, state->bundle), deadline.At(),
+  const RepairReport repair = Repair(args.run_dir, HookStateDirName(args, state->id, state->bundle), deadline.At(),
                                      stopping ? kRepairOnStop : kRepairOnStart);
   for (const auto& id : repair.removed) LOG_INFO("repair: removed the state of gone container %s", id.c_str());
   for (const auto& p : repair.problems) LOG_WARN("repair: %s", p.c_str());

@@ -136,7 +136,7 @@ Result<Outcome> RepairRenderer(const std::string& dir) {
   }
 
   auto text = ReadFile(dir + "/" + kRecordFile);
-  // Made by the runtime wrapper for a sysinfo agent, which removes it.
+  // Made by the runtime wrapper or the NRI plugin for a sysinfo agent, which removes it.
   if (!text && LiveAgentPid(dir)) return Outcome::kHealthy;
   if (!text && SecondsSinceModified(dir) > kAbandonedAfter) {
     // Unlocked, no record, not new: a hook was killed while setting it up.

@@ -13,10 +13,11 @@ bool IsProchookHook(const api::Hook& hook, const std::string& binary) {
          (hook.args_size() >= 2 && hook.args(0) == "prochook" && hook.args(1) == "hook");
 }
 
-void AddHook(api::Hook* hook, const std::string& binary) {
+void AddHook(api::Hook* hook, const std::string& binary, const std::vector<std::string>& hook_args) {
   hook->set_path(binary);
   hook->add_args("prochook");
   hook->add_args("hook");
+  for (const std::string& arg : hook_args) hook->add_args(arg);
   hook->mutable_timeout()->set_value(kHookTimeoutSeconds);
 }
 
@@ -33,13 +34,18 @@ bool HasProchookHook(const api::Container& container, const std::string& binary)
   return false;
 }
 
-api::ContainerAdjustment AdjustContainer(const api::Container& container, const std::string& binary) {
-  api::ContainerAdjustment adjust;
+bool WantsHooks(const api::Container& container, const std::string& binary) {
   const std::map<std::string, std::string> annotations(container.annotations().begin(),
                                                        container.annotations().end());
-  if (ParseOptions(annotations).disabled || HasProchookHook(container, binary)) return adjust;
-  AddHook(adjust.mutable_hooks()->add_create_runtime(), binary);
-  AddHook(adjust.mutable_hooks()->add_poststop(), binary);
+  return !ParseOptions(annotations).disabled && !HasProchookHook(container, binary);
+}
+
+api::ContainerAdjustment AdjustContainer(const api::Container& container, const std::string& binary,
+                                         const std::vector<std::string>& hook_args) {
+  api::ContainerAdjustment adjust;
+  if (!WantsHooks(container, binary)) return adjust;
+  AddHook(adjust.mutable_hooks()->add_create_runtime(), binary, hook_args);
+  AddHook(adjust.mutable_hooks()->add_poststop(), binary, hook_args);
   return adjust;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "nri/proto/api.pb.h"
 
@@ -15,11 +16,17 @@ namespace api = ::nri::pkg::api::v1alpha1;
 // writes: the hook gives up by itself after half of it (hook/deadline.h).
 inline constexpr int kHookTimeoutSeconds = 10;
 
+// Pure. Whether the container gets prochook's hooks: not when it says
+// io.prochook.disable=true or already has prochook's hooks (from hooks.d,
+// a base spec or the wrapper: a hook whose path is binary, or whose args
+// start "prochook", "hook").
+bool WantsHooks(const api::Container& container, const std::string& binary);
+
 // Pure. hooks.createRuntime and hooks.poststop running {binary, "prochook",
-// "hook"}; nothing when the container says io.prochook.disable=true or
-// already has prochook's hooks (from hooks.d, a base spec or the wrapper:
-// a hook whose path is binary, or whose args start "prochook", "hook").
-api::ContainerAdjustment AdjustContainer(const api::Container& container, const std::string& binary);
+// "hook", hook_args...} (hook_args: --run-dir, --state-key), when
+// WantsHooks; else nothing.
+api::ContainerAdjustment AdjustContainer(const api::Container& container, const std::string& binary,
+                                         const std::vector<std::string>& hook_args = {});
 
 // Pure. Whether a container already runs prochook's createRuntime hook.
 bool HasProchookHook(const api::Container& container, const std::string& binary);

@@ -1,8 +1,10 @@
 // prochook-nri: prochook's NRI plugin (containerd 1.7+, CRI-O 1.26+). It
 // gives every container the runtime creates prochook's createRuntime and
-// poststop hooks through NRI, instead of a runtime wrapper or hooks.d.
+// poststop hooks through NRI, instead of a runtime wrapper or hooks.d;
+// where the runtime sends the container's seccomp policy, also sysinfo(2)
+// trapped for a per-container agent it starts (`prochook agent`).
 //
-//   prochook-nri [--socket PATH] [--name NAME] [--idx NN] [--prochook PATH] [--reconnect]
+//   prochook-nri [--socket PATH] [--name NAME] [--idx NN] [--prochook PATH] [--run-dir DIR] [--reconnect]
 //
 // Started by the runtime (a file <idx>-<name> in its plugin_path), it
 // serves the connection the runtime passed (NRI_PLUGIN_SOCKET,
@@ -22,6 +24,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "agent/setup.h"
 #include "common/log.h"
 #include "nri/connection.h"
 #include "nri/session.h"
@@ -32,12 +35,14 @@ using namespace prochook;
 using namespace prochook::nri;
 
 constexpr char kUsage[] =
-    "usage: prochook-nri [--socket PATH] [--name NAME] [--idx NN] [--prochook PATH] [--reconnect]\n"
+    "usage: prochook-nri [--socket PATH] [--name NAME] [--idx NN] [--prochook PATH] [--run-dir DIR]\n"
+    "                    [--reconnect]\n"
     "  --socket PATH    the runtime's NRI socket (default /var/run/nri/nri.sock)\n"
     "  --name NAME      plugin name (default $NRI_PLUGIN_NAME, else prochook)\n"
     "  --idx NN         plugin index, two digits (default $NRI_PLUGIN_IDX, else 10)\n"
     "  --prochook PATH  the prochook binary the hooks run (default /usr/local/bin/prochook;\n"
     "                   the runtime's plugin configuration may set it: \"prochook: PATH\")\n"
+    "  --run-dir DIR    prochook's state directories (default /run/prochook; given to the hooks)\n"
     "  --reconnect      when the runtime closes the connection, connect again\n"
     "With NRI_PLUGIN_SOCKET set (a runtime started the plugin), serves that fd.\n";
 
@@ -66,6 +71,8 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       flags.identity.idx = argv[++i];
     } else if (arg == "--prochook" && has_value) {
       flags.config.prochook = argv[++i];
+    } else if (arg == "--run-dir" && has_value) {
+      flags.config.run_dir = argv[++i];
     } else if (arg == "--reconnect") {
       flags.reconnect = true;
     } else {
@@ -76,17 +83,25 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
   return true;
 }
 
+// The container's sysinfo agent: `prochook agent` of the configured
+// prochook, started and listening in its new state directory.
+Result<> StartAgentIn(const PluginConfig& config, const std::string& dir) {
+  TRY(PrepareAgent(config.run_dir, dir, config.prochook), "agent");
+  return Ok{};
+}
+
 // One connection, start to end; true when it ended without an error.
 bool Serve(UniqueFd fd, const Flags& flags) {
-  Session session(flags.identity, flags.config);
+  Session session(flags.identity, flags.config, StartAgentIn);
   auto ended = RunSession(fd.get(), session);
   if (!ended) {
     LOG_ERROR("closing the connection: %s", ended.error().message().c_str());
     return false;
   }
-  LOG_INFO("the runtime closed the connection%s; %llu containers given the hooks",
+  LOG_INFO("the runtime closed the connection%s; %llu containers given the hooks, %llu a sysinfo agent",
            *ended == Ending::kShutdown ? " after its shutdown" : "",
-           static_cast<unsigned long long>(session.service().adjusted()));
+           static_cast<unsigned long long>(session.service().adjusted()),
+           static_cast<unsigned long long>(session.service().trapped()));
   return true;
 }
 

@@ -18,6 +18,11 @@ Result<PluginConfig> ParsePluginConfig(std::string_view text, const PluginConfig
     if (colon == std::string_view::npos) return Error::Msg(where + ": expected \"key: value\"");
     const std::string_view key = Trim(line.substr(0, colon));
     const std::string_view value = Trim(line.substr(colon + 1));
+    if (key == "sysinfo") {
+      if (value != "on" && value != "off") return Error::Msg(where + ": sysinfo must be on or off");
+      config.sysinfo = value == "on";
+      continue;
+    }
     if (key != "prochook") return Error::Msg(where + ": unknown key \"" + std::string(key) + "\"");
     if (value.empty() || value[0] != '/') {
       return Error::Msg(where + ": prochook must be an absolute path");

@@ -1,14 +1,20 @@
 // The Plugin service prochook serves to the runtime (mux connection 1):
 // Configure, Synchronize, CreateContainer and Shutdown, from request
-// payload to response payload. No I/O but logging.
+// payload to response payload. No I/O but logging and the AgentStarter
+// it is given.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "nri/plugin_config.h"
+#include "nri/proto/api.pb.h"
+#include "nri/seccomp.h"
 
 namespace prochook::nri {
 
@@ -33,9 +39,16 @@ struct CallResult {
   std::string payload;
 };
 
+// Makes the state directory dir and starts the container's sysinfo agent
+// listening in it (prochook-nri: agent/setup.h PrepareAgent, running the
+// configured prochook); an error leaves neither behind.
+using AgentStarter = std::function<Result<>(const PluginConfig& config, const std::string& dir)>;
+
 class PluginService {
  public:
-  explicit PluginService(PluginConfig config) : config_(std::move(config)) {}
+  // start_agent: none, and sysinfo is never trapped (the hooks alone).
+  explicit PluginService(PluginConfig config, AgentStarter start_agent = nullptr)
+      : config_(std::move(config)), start_agent_(std::move(start_agent)) {}
 
   // Answers one call. An error (a payload that is not the method's
   // message) is the connection's end: the runtime then carries on
@@ -44,19 +57,29 @@ class PluginService {
 
   bool configured() const { return configured_; }
   bool shut_down() const { return shut_down_; }
-  // Containers given the hooks so far.
+  // Containers given the hooks so far, and of them those whose sysinfo
+  // is trapped for an agent.
   uint64_t adjusted() const { return adjusted_; }
+  uint64_t trapped() const { return trapped_; }
 
  private:
   Result<CallResult> Configure(std::string_view payload);
   Result<CallResult> Synchronize(std::string_view payload);
   Result<CallResult> CreateContainer(std::string_view payload);
   Result<CallResult> Shutdown(std::string_view payload);
+  // The container's policy with sysinfo trapped, its agent listening in a
+  // new state directory whose key is appended to hook_args; or nullopt and
+  // why (*note), with no agent.
+  std::optional<api::LinuxSeccomp> StartSysinfoAgent(const api::Container& container,
+                                                     std::vector<std::string>* hook_args, std::string* note);
 
   PluginConfig config_;
+  AgentStarter start_agent_;
+  RuntimeSeccomp runtime_seccomp_;
   bool configured_ = false;
   bool shut_down_ = false;
   uint64_t adjusted_ = 0;
+  uint64_t trapped_ = 0;
 };
 
 }  // namespace prochook::nri

@@ -32,8 +32,8 @@ Result<> CheckIdentity(const Identity& identity);
 
 class Session {
  public:
-  Session(Identity identity, PluginConfig config)
-      : identity_(std::move(identity)), service_(std::move(config)) {}
+  Session(Identity identity, PluginConfig config, AgentStarter start_agent = nullptr)
+      : identity_(std::move(identity)), service_(std::move(config), std::move(start_agent)) {}
 
   // The first bytes to send: the RegisterPlugin call.
   Result<std::string> Start();

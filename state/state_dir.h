@@ -20,7 +20,9 @@ namespace prochook {
 // hash of the bundle path and the id, both of which the runtime sends at
 // every stage (the init's pid is 0 at poststop): "web.4f1c...". Two
 // containers share it only if they share id and bundle; the hook checks
-// the record's init before it takes a directory over.
+// the record's init before it takes a directory over. The NRI plugin,
+// which never learns the bundle, passes a random key in its place (to the
+// hooks as --state-key): such a directory is its container's alone.
 std::string StateDirName(const std::string& id, const std::string& bundle);
 std::string StateDirPath(const std::string& run_dir, const std::string& id, const std::string& bundle);
 inline constexpr size_t kMaxIdInName = 128;
@@ -58,9 +60,9 @@ inline Result<> WriteRendererPid(const std::string& dir, pid_t pid) {
 inline std::optional<pid_t> LiveRendererPid(const std::string& dir) {
   return LivePidInFile(dir, kRendererPidFile);
 }
-// A directory the runtime wrapper made for a container's sysinfo agent
-// holds its socket: while the agent lives, the hook and repair leave the
-// directory (and the socket in it) in place.
+// A directory the runtime wrapper or the NRI plugin made for a
+// container's sysinfo agent holds its socket: while the agent lives, the
+// hook and repair leave the directory (and the socket in it) in place.
 inline std::optional<pid_t> LiveAgentPid(const std::string& dir) { return LivePidInFile(dir, kAgentPidFile); }
 
 // Stops the renderer named by renderer.pid: SIGTERM, then SIGKILL after

@@ -154,9 +154,11 @@ api::RegisterPluginRequest RuntimeConn::Register(const std::string& existing_hoo
   return reg;
 }
 
-api::ContainerAdjustment RuntimeConn::Create(const std::string& id) {
+api::ContainerAdjustment RuntimeConn::Create(const std::string& id) { return Create(MakeContainer(id)); }
+
+api::ContainerAdjustment RuntimeConn::Create(const api::Container& container) {
   api::CreateContainerRequest req;
-  *req.mutable_container() = MakeContainer(id);
+  *req.mutable_container() = container;
   Send(rt.Call("CreateContainer", req));
   const uint32_t stream = rt.last_stream();
   REQUIRE(ReadUntil([&] { return rt.responses.count(stream) > 0; }));

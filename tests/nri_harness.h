@@ -66,8 +66,9 @@ struct RuntimeConn {
   // synchronize with two existing containers (one with a hook whose path
   // is existing_hook).
   api::RegisterPluginRequest Register(const std::string& existing_hook, const std::string& config = "");
-  // CreateContainer for a container id; the adjustment.
+  // CreateContainer for a container id (or as described); the adjustment.
   api::ContainerAdjustment Create(const std::string& id);
+  api::ContainerAdjustment Create(const api::Container& container);
 };
 
 // A plugin started as a runtime starts one from its plugin_path: no

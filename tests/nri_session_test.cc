@@ -17,7 +17,10 @@ namespace {
 constexpr char kBinary[] = "/usr/local/bin/prochook";
 
 struct Pair {
-  Session plugin{{"prochook", "10"}, PluginConfig{kBinary}};
+  explicit Pair(AgentStarter start_agent = nullptr, PluginConfig config = PluginConfig{kBinary})
+      : plugin({"prochook", "10"}, std::move(config), std::move(start_agent)) {}
+
+  Session plugin;
   FakeRuntime runtime;
 
   // Sends runtime bytes to the plugin and its answer back.
@@ -30,11 +33,12 @@ struct Pair {
     return runtime.Feed(*out);
   }
   // Start, Configure, the RegisterPlugin answer.
-  void Register(const std::string& config = "") {
+  void Register(const std::string& config = "", const std::string& nri_version = "") {
     REQUIRE(runtime.Feed(*plugin.Start()));
     api::ConfigureRequest configure;
     configure.set_runtime_name("fake-runtime");
     configure.set_config(config);
+    configure.set_nri_version(nri_version);
     REQUIRE(Exchange(runtime.Call("Configure", configure)));
     REQUIRE(Exchange(runtime.Reply(runtime.calls.at(0).stream, api::Empty())));
     REQUIRE(plugin.registered());
@@ -279,7 +283,7 @@ TEST_CASE("CheckIdentity applies NRI's rules for names and indexes") {
   CHECK_FALSE(CheckIdentity({"prochook", "100"}).ok());
 }
 
-TEST_CASE("ParsePluginConfig: prochook: PATH, comments, blank lines; anything else named") {
+TEST_CASE("ParsePluginConfig: prochook: PATH, sysinfo: on|off, comments, blank lines; anything else named") {
   const PluginConfig base{"/base/prochook"};
   struct Case {
     const char* text;
@@ -296,6 +300,7 @@ TEST_CASE("ParsePluginConfig: prochook: PATH, comments, blank lines; anything el
       {"prochok: /x", nullptr, "line 1: unknown key \"prochok\""},
       {"prochook:", nullptr, "line 1: prochook must be an absolute path"},
       {"prochook: bin/prochook", nullptr, "absolute path"},
+      {"sysinfo: maybe", nullptr, "line 1: sysinfo must be on or off"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.text);
@@ -308,4 +313,156 @@ TEST_CASE("ParsePluginConfig: prochook: PATH, comments, blank lines; anything el
       CHECK(config.error().message().find(c.says) != std::string::npos);
     }
   }
+  CHECK(ParsePluginConfig("", base)->sysinfo);
+  CHECK_FALSE(ParsePluginConfig("sysinfo: off # validator rejects seccomp", base)->sysinfo);
+  CHECK(ParsePluginConfig("sysinfo: on", base)->sysinfo);
+}
+
+namespace {
+
+// The agent starter's calls, and what it answers.
+struct FakeStarter {
+  std::vector<std::string> dirs;
+  bool fail = false;
+
+  AgentStarter Starter() {
+    return [this](const PluginConfig& config, const std::string& dir) -> prochook::Result<> {
+      CHECK(config.prochook == kBinary);
+      dirs.push_back(dir);
+      if (fail) return prochook::Error::Msg("prochook agent did not come up");
+      return prochook::Ok{};
+    };
+  }
+};
+
+api::Container WithDefaultAllow(const std::string& id) {
+  api::Container c = MakeContainer(id);
+  c.mutable_linux()->mutable_seccomp_policy()->set_default_action("SCMP_ACT_ALLOW");
+  return c;
+}
+
+// The hook's arguments after "prochook", "hook".
+std::vector<std::string> ExtraArgs(const api::Hook& hook) {
+  return std::vector<std::string>(hook.args().begin() + 2, hook.args().end());
+}
+
+}  // namespace
+
+TEST_CASE("CreateContainer with a seccomp policy: sysinfo trapped for an agent started in a keyed directory") {
+  FakeStarter agents;
+  Pair p(agents.Starter());
+  p.Register();
+  const auto adjust = p.Create(WithDefaultAllow("c1"));
+  REQUIRE(agents.dirs.size() == 1);
+  const std::string dir = agents.dirs[0];
+  CHECK(dir.rfind("/run/prochook/c1.", 0) == 0);
+  REQUIRE(adjust.linux().has_seccomp_policy());
+  const auto& policy = adjust.linux().seccomp_policy();
+  CHECK(policy.default_action() == "SCMP_ACT_ALLOW");
+  CHECK(policy.listener_path() == dir + "/sysinfo");
+  REQUIRE(policy.syscalls_size() == 1);
+  CHECK(policy.syscalls(0).action() == "SCMP_ACT_NOTIFY");
+  // Both hooks name the agent's directory by the same key.
+  REQUIRE(adjust.hooks().create_runtime_size() == 1);
+  REQUIRE(adjust.hooks().poststop_size() == 1);
+  const auto args = ExtraArgs(adjust.hooks().create_runtime(0));
+  REQUIRE(args.size() == 2);
+  CHECK(args[0] == "--state-key");
+  CHECK(args[1].rfind("nri-", 0) == 0);
+  CHECK(ExtraArgs(adjust.hooks().poststop(0)) == args);
+  CHECK(p.plugin.service().trapped() == 1);
+
+  // Another container with the same id (another runtime root, namespace):
+  // another key, another directory.
+  const auto again = p.Create(WithDefaultAllow("c1"));
+  REQUIRE(agents.dirs.size() == 2);
+  CHECK(agents.dirs[1] != dir);
+  CHECK(again.linux().seccomp_policy().listener_path() == agents.dirs[1] + "/sysinfo");
+  CHECK(ExtraArgs(again.hooks().create_runtime(0))[1] != args[1]);
+}
+
+TEST_CASE("CreateContainer gives the hooks alone when there is nothing to trap or no agent") {
+  FakeStarter agents;
+  Pair p(agents.Starter());
+  p.Register();
+  auto hooks_only = [](const api::ContainerAdjustment& adjust) {
+    CHECK_FALSE(adjust.has_linux());
+    REQUIRE(adjust.hooks().create_runtime_size() == 1);
+    CheckHook(adjust.hooks().create_runtime(0), kBinary);
+    CheckHook(adjust.hooks().poststop(0), kBinary);
+  };
+  SUBCASE("an older runtime: no policy in the request") {
+    hooks_only(p.Create(MakeContainer("old")));
+    CHECK(agents.dirs.empty());
+  }
+  SUBCASE("a policy AddSysinfoNotify declines") {
+    api::Container c = MakeContainer("strict");
+    auto* policy = c.mutable_linux()->mutable_seccomp_policy();
+    policy->set_default_action("SCMP_ACT_ERRNO");
+    auto* rule = policy->add_syscalls();
+    rule->add_names("read");
+    rule->set_action("SCMP_ACT_ALLOW");
+    hooks_only(p.Create(c));
+    CHECK(agents.dirs.empty());
+  }
+  SUBCASE("errno rules and a runtime whose NRI cannot take them back") {
+    api::Container c = WithDefaultAllow("errno");
+    auto* rule = c.mutable_linux()->mutable_seccomp_policy()->add_syscalls();
+    rule->add_names("clone3");
+    rule->set_action("SCMP_ACT_ERRNO");
+    rule->mutable_errno_ret()->set_value(38);
+    hooks_only(p.Create(c));
+    CHECK(agents.dirs.empty());
+  }
+  SUBCASE("the agent does not start") {
+    agents.fail = true;
+    hooks_only(p.Create(WithDefaultAllow("failing")));
+    CHECK(agents.dirs.size() == 1);
+  }
+  SUBCASE("a disabled container: nothing at all") {
+    api::Container c = WithDefaultAllow("off");
+    (*c.mutable_annotations())["io.prochook.disable"] = "true";
+    const auto adjust = p.Create(c);
+    CHECK_FALSE(adjust.has_hooks());
+    CHECK_FALSE(adjust.has_linux());
+    CHECK(agents.dirs.empty());
+  }
+  CHECK(p.plugin.service().trapped() == 0);
+}
+
+TEST_CASE("CreateContainer: errno rules are trapped for a runtime of NRI v0.12.0 on") {
+  FakeStarter agents;
+  Pair p(agents.Starter());
+  p.Register("", "v0.12.0");
+  api::Container c = WithDefaultAllow("errno");
+  auto* rule = c.mutable_linux()->mutable_seccomp_policy()->add_syscalls();
+  rule->add_names("clone3");
+  rule->set_action("SCMP_ACT_ERRNO");
+  rule->mutable_errno_ret()->set_value(38);
+  const auto adjust = p.Create(c);
+  REQUIRE(adjust.linux().has_seccomp_policy());
+  CHECK(adjust.linux().seccomp_policy().syscalls(0).errno_ret().value() == 38);
+}
+
+TEST_CASE("sysinfo: off in the plugin configuration, and --run-dir given to the hooks") {
+  FakeStarter agents;
+  PluginConfig config{kBinary};
+  config.run_dir = "/tmp/prochook-test-run";
+  Pair p(agents.Starter(), config);
+  p.Register();
+  const auto adjust = p.Create(WithDefaultAllow("c1"));
+  REQUIRE(agents.dirs.size() == 1);
+  CHECK(agents.dirs[0].rfind("/tmp/prochook-test-run/c1.", 0) == 0);
+  const auto args = ExtraArgs(adjust.hooks().create_runtime(0));
+  REQUIRE(args.size() == 4);
+  CHECK(args[0] == "--run-dir");
+  CHECK(args[1] == "/tmp/prochook-test-run");
+  CHECK(args[2] == "--state-key");
+
+  Pair off(agents.Starter());
+  off.Register("sysinfo: off\n");
+  const auto plain = off.Create(WithDefaultAllow("c2"));
+  CHECK_FALSE(plain.has_linux());
+  CHECK(plain.hooks().create_runtime_size() == 1);
+  CHECK(agents.dirs.size() == 1);
 }

@@ -68,8 +68,10 @@ std::string StateDirFor(const std::string& id) {
   return found.size() == 1 ? found[0] : "";
 }
 
-std::string Container::state_dir() const { return prochook::StateDirPath(prochook::kDefaultRunDir, id_, bundle_); }
-std::string Container::state_dir_name() const { return prochook::StateDirName(id_, bundle_); }
+std::string Container::state_dir() const { return std::string(prochook::kDefaultRunDir) + "/" + state_dir_name(); }
+std::string Container::state_dir_name() const {
+  return prochook::StateDirName(id_, state_key_.empty() ? bundle_ : state_key_);
+}
 
 RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_text) {
   RunResult r;
@@ -200,6 +202,7 @@ void Container::Prepare(const Options& o) {
   char tmpl[] = "/tmp/prochook-e2e-XXXXXX";
   REQUIRE(::mkdtemp(tmpl) != nullptr);
   bundle_ = tmpl;
+  state_key_ = o.state_key;
   runtime_ = o.runtime;
   runc_root_ = bundle_ + "/runc-root";
   cgroup_parent_ = "prochook-e2e-" + tag;
@@ -257,15 +260,15 @@ void Container::Prepare(const Options& o) {
                            {"options", {"rbind", "rw"}}});
   }
   if (!o.annotations.empty()) c["annotations"] = o.annotations;
+  if (!o.seccomp.is_null()) c["linux"]["seccomp"] = o.seccomp;
   if (!o.hook_stage.empty()) {
-    nlohmann::json hook = {{"path", ProchookBinary()}, {"args", {"prochook", "hook"}}};
-    nlohmann::json create = hook;
-    if (!o.hook_command.empty()) {
-      create = {{"path", o.hook_command[0]},
-                {"args", std::vector<std::string>(o.hook_command.begin() + 1, o.hook_command.end())}};
-    }
+    auto hook = [](const std::vector<std::string>& command) -> nlohmann::json {
+      if (command.empty()) return {{"path", ProchookBinary()}, {"args", {"prochook", "hook"}}};
+      return {{"path", command[0]}, {"args", std::vector<std::string>(command.begin() + 1, command.end())}};
+    };
+    nlohmann::json create = hook(o.hook_command);
     if (o.hook_timeout_s > 0) create["timeout"] = o.hook_timeout_s;
-    c["hooks"] = {{o.hook_stage, {create}}, {"poststop", {hook}}};
+    c["hooks"] = {{o.hook_stage, {create}}, {"poststop", {hook(o.poststop_command)}}};
   }
   WriteText(bundle_ + "/config.json", c.dump(2));
 }

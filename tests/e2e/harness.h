@@ -64,6 +64,13 @@ class Container {
     // The create-stage hook as {path, args...}; empty: prochook itself.
     std::vector<std::string> hook_command = {};
     int hook_timeout_s = 0;  // the create-stage hook's "timeout"; 0: none
+    // The poststop hook as {path, args...}; empty: prochook itself.
+    std::vector<std::string> poststop_command = {};
+    // The key the hooks name the state directory by (prochook hook
+    // --state-key, as the NRI plugin gives it); "": the bundle.
+    std::string state_key = "";
+    // linux.seccomp; null: none.
+    nlohmann::json seccomp = nullptr;
     std::map<std::string, std::string> annotations = {};
     // A host file bound over /proc/meminfo by runc itself (so prochook's
     // target is not a procfs file); "" for none.
@@ -93,8 +100,9 @@ class Container {
 
   const std::string& id() const { return id_; }
   const std::string& bundle() const { return bundle_; }
-  // prochook's state directory for it (StateDirPath of id and bundle), and
-  // its name, which also names prochook's mounts in mountinfo.
+  // prochook's state directory for it (StateDirPath of id and bundle, or
+  // of id and Options::state_key), and its name, which also names
+  // prochook's mounts in mountinfo.
   std::string state_dir() const;
   std::string state_dir_name() const;
 
@@ -119,6 +127,7 @@ class Container {
 
   std::string id_;
   std::string bundle_;
+  std::string state_key_;
   std::string runtime_;
   std::string runc_root_;
   std::string cgroup_parent_;

@@ -18,6 +18,7 @@
 
 #include "tests/e2e/engines.h"
 #include "tests/e2e/harness.h"
+#include "tests/e2e/sysinfo_calls.h"
 #include "tests/e2e/wrapper.h"
 #include "tests/testing.h"
 
@@ -32,26 +33,6 @@ constexpr uint64_t kLimit = 256ull << 20;
 const std::vector<std::string> kPhysBytes = {
     "python3", "-c", "import os; print(os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE'))"};
 
-// One line of sysinfo_caller.
-struct Answer {
-  int ret = -1, err = 0;
-  long uptime = 0;
-  uint64_t totalram = 0, freeram = 0, sharedram = 0, bufferram = 0, totalswap = 0, freeswap = 0;
-  unsigned procs = 0;
-  uint64_t totalhigh = 0, freehigh = 0;
-  unsigned mem_unit = 0;
-  uint64_t loads[3] = {0, 0, 0};
-};
-
-std::optional<Answer> ParseAnswer(const std::string& line) {
-  std::istringstream in(line);
-  Answer a;
-  in >> a.ret >> a.err >> a.uptime >> a.totalram >> a.freeram >> a.sharedram >> a.bufferram >> a.totalswap >>
-      a.freeswap >> a.procs >> a.totalhigh >> a.freehigh >> a.mem_unit >> a.loads[0] >> a.loads[1] >> a.loads[2];
-  if (!in) return std::nullopt;
-  return a;
-}
-
 // The init calls sysinfo once as it starts, into /tmp/init.txt: the
 // init's own notify fd, not an exec's.
 void CallFromInit(const Container& c) {
@@ -59,15 +40,6 @@ void CallFromInit(const Container& c) {
   nlohmann::json config = nlohmann::json::parse(ReadText(path));
   config["process"]["args"] = {"sh", "-c", "/opt/caller/sysinfo_caller > /tmp/init.txt; exec sleep 100000"};
   std::ofstream(path) << config.dump(2);
-}
-
-Answer Call(const Container& c) {
-  RunResult r = c.Exec({"/opt/caller/sysinfo_caller"});
-  INFO("sysinfo_caller: " << r.out << r.err);
-  REQUIRE(r.exit_code == 0);
-  auto a = ParseAnswer(r.out);
-  REQUIRE(a.has_value());
-  return *a;
 }
 
 struct sysinfo HostSysinfo() {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tests/e2e/harness.h"
+#include "tests/e2e/sysinfo_calls.h"
 
 namespace prochook::e2e {
 
@@ -24,8 +25,6 @@ class WrapperFixture {
     dir_ = tmpl;
     namespace fs = std::filesystem;
     fs::create_symlink(ProchookBinary(), dir_ + "/prochook-runtime");
-    fs::create_directory(dir_ + "/caller");
-    fs::copy_file(fs::canonical("tests/e2e/sysinfo_caller"), dir_ + "/caller/sysinfo_caller");
     ::setenv("PROCHOOK_RUNTIME", runtime.c_str(), 1);
   }
   ~WrapperFixture() {
@@ -39,13 +38,14 @@ class WrapperFixture {
     o.runtime = dir_ + "/prochook-runtime";
     o.hook_stage = "";  // the wrapper adds the hooks
     o.cpus = "0";
-    o.binds = {{"/opt/caller", dir_ + "/caller"}};
+    o.binds = {caller_.Bind()};
     o.annotations = std::move(annotations);
     return o;
   }
 
  private:
   std::string dir_;
+  CallerDir caller_;
 };
 
 }  // namespace prochook::e2e
