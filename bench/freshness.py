@@ -48,19 +48,23 @@ def timed_read(read):
     return stat_age_s(text, up), held
 
 
-def gate_pids(renderer):
-    out = []
+def parent_pids():
+    """Every process's parent, from one pass over /proc."""
+    out = {}
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
         try:
             with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[1]) == renderer:
-                out.append(int(p))
+                out[int(p)] = int(f.read().rsplit(")", 1)[1].split()[1])
         except OSError:
             continue
     return out
+
+
+def gate_pids(renderer):
+    """The renderer's read gate (its child), if it has one."""
+    return [pid for pid, parent in parent_pids().items() if parent == renderer]
 
 
 def freshness(bench):
