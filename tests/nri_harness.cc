@@ -175,7 +175,7 @@ Launched Launch(const std::string& idx) {
       std::vector<std::string>{},
       std::vector<std::string>{"NRI_PLUGIN_NAME=prochook", "NRI_PLUGIN_IDX=" + idx, "NRI_PLUGIN_SOCKET=3"},
       theirs.get());
-  return Launched{std::move(plugin), RuntimeConn{std::move(ours), {}}};
+  return Launched{std::move(plugin), RuntimeConn{std::move(ours)}};
 }
 
 }  // namespace prochook::nri::testing

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/fd.h"
@@ -52,6 +53,8 @@ class Plugin {
 
 // One connection, seen from the runtime's side.
 struct RuntimeConn {
+  explicit RuntimeConn(UniqueFd conn) : fd(std::move(conn)) {}
+
   UniqueFd fd;
   FakeRuntime rt;
 

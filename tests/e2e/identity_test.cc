@@ -36,14 +36,20 @@ uint64_t MemFree(const Container& c) { return Meminfo(c)["MemFree"]; }
 
 // Writes 64 MiB to c's tmpfs (charged to its memory cgroup) and tells
 // whether c's MemFree fell by about that much within a few intervals;
-// `others` must not see it. The file is removed again.
+// `others` must not see it. The file is removed again, and c's MemFree
+// seen to rise by as much (so that the next call's "before" is not a
+// rendering from before the removal: a read may be one interval old).
 bool WriteSeenOnlyBy(const Container& c, const std::vector<const Container*>& others) {
   const uint64_t before = MemFree(c);
   std::vector<uint64_t> others_before;
   for (const Container* o : others) others_before.push_back(MemFree(*o));
   RunResult dd = c.Exec({"dd", "if=/dev/zero", "of=/tmp/fill", "bs=1M", "count=64"});
   REQUIRE_MESSAGE(dd.exit_code == 0, dd.err);
-  const bool seen = WaitFor(3s, [&] { return before - std::min(before, MemFree(c)) >= 60 * 1024; });
+  uint64_t filled = before;
+  const bool seen = WaitFor(3s, [&] {
+    filled = MemFree(c);
+    return before - std::min(before, filled) >= 60 * 1024;
+  });
   INFO("MemFree before " << before << " kB, now " << MemFree(c) << " kB");
   CHECK(seen);
   for (size_t i = 0; i < others.size(); ++i) {
@@ -52,6 +58,7 @@ bool WriteSeenOnlyBy(const Container& c, const std::vector<const Container*>& ot
     CHECK(others_before[i] - std::min(others_before[i], now) < 16 * 1024);
   }
   CHECK(c.Exec({"rm", "/tmp/fill"}).exit_code == 0);
+  CHECK(WaitFor(3s, [&] { return MemFree(c) >= filled + 60 * 1024; }));
   return seen;
 }
 
