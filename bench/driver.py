@@ -355,9 +355,7 @@ class Bench:
         try:
             time.sleep(12)  # past the sandbox setup and into idle mode (10 s unread)
             # The renderer and its read gate, if any.
-            pids = {label: [renderer_pid(cid)] for label, cid in ids.items()}
-            for procs in pids.values():
-                procs += freshness.gate_pids(procs[0])
+            pids = {label: freshness.with_gates([renderer_pid(cid)]) for label, cid in ids.items()}
             cpu0 = {label: sum(schedstat_ns(p) for p in procs) for label, procs in pids.items()}
             t0 = time.monotonic()
             ages = {label: [] for label in ids}
@@ -433,9 +431,7 @@ class Bench:
                 start_s = (time.monotonic() - t) / max(added, 1)
                 time.sleep(12)  # every renderer in idle mode (10 s unread)
                 # Each container's renderer and its read gate.
-                renderers = {renderer_pid(cid) for cid in running}
-                pids = sorted(renderers) + [p for p, parent in freshness.parent_pids().items()
-                                            if parent in renderers]
+                pids = freshness.with_gates(renderer_pid(cid) for cid in running)
                 cpu0 = sum(schedstat_ns(p) for p in pids)
                 t0 = time.monotonic()
                 max_age = {cid: 0.0 for cid in running}
@@ -583,7 +579,7 @@ def markdown(r, command):
         out.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for n, s in r["scale"].items():
             reads = s["read_ns"]
-            out.append(f"| {n} | {s.get('processes', '')} | {s['cpu_pct_of_one_core']:.2f} | "
+            out.append(f"| {n} | {s['processes']} | {s['cpu_pct_of_one_core']:.2f} | "
                        f"{s['cpu_us_per_container_per_s']:.0f} | {s['pss_mib_total']:.0f} | "
                        f"{s['uss_mib_total']:.0f} | {s['max_refresh_age_s']:.2f} | "
                        f"{s['containers_late_by_more_than_one_interval']} | "

@@ -48,23 +48,21 @@ def timed_read(read):
     return stat_age_s(text, up), held
 
 
-def parent_pids():
-    """Every process's parent, from one pass over /proc."""
-    out = {}
+def with_gates(renderers):
+    """The renderers and their read gates (a renderer's children), from one
+    pass over /proc."""
+    renderers = set(renderers)
+    gates = []
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
         try:
             with open(f"/proc/{p}/stat") as f:
-                out[int(p)] = int(f.read().rsplit(")", 1)[1].split()[1])
+                if int(f.read().rsplit(")", 1)[1].split()[1]) in renderers:
+                    gates.append(int(p))
         except OSError:
             continue
-    return out
-
-
-def gate_pids(renderer):
-    """The renderer's read gate (its child), if it has one."""
-    return [pid for pid, parent in parent_pids().items() if parent == renderer]
+    return sorted(renderers) + gates
 
 
 def freshness(bench):
@@ -98,7 +96,7 @@ def freshness(bench):
         procs = {}
         for mode in MODES:
             pid = renderer_pid(cases[(mode, QUIET_S[-1], "first_read")])
-            procs[mode] = [pid] + gate_pids(pid)
+            procs[mode] = with_gates([pid])
 
         def cpu_now():
             return time.monotonic(), {m: sum(schedstat_ns(p) for p in procs[m]) for m in MODES}
